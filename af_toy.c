@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The socket layer of AF_TOY.
+ *
+ * This file is where system calls arrive.  It owns:
+ *   - the address family (struct net_proto_family), which creates sockets;
+ *   - the proto_ops table, one entry per BSD socket call, which checks the
+ *     user's arguments and hands the work to the protocol (struct proto,
+ *     implemented in toy_proto.c);
+ *   - module init and exit, which bring the layers up and down in order.
+ *
+ * It never touches a port table, an sk_buff or a device: that is what the
+ * layers below are for.
+ *
+ * References: a socket holds a reference on this module twice over, via
+ * proto_ops.owner and proto.owner, so rmmod is refused while any AF_TOY
+ * socket exists.  Sockets are freed after an RCU grace period
+ * (SOCK_RCU_FREE) because the receive path finds them under RCU.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/sockios.h>
+#include <linux/termios.h>
+#include <linux/string.h>
+#include <net/sock.h>
+
+#include "af_toy.h"
+
+int toy_family = AF_TOY;
+module_param_named(family, toy_family, int, 0444);
+MODULE_PARM_DESC(family, "address family number to register (default "
+		 __stringify(AF_TOY) ")");
+
+static struct proto toy_proto = {
+	.name		= "TOY",
+	.owner		= THIS_MODULE,
+	.obj_size	= sizeof(struct toy_sock),
+	.close		= toy_close,
+	.bind		= toy_bind,
+	.connect	= toy_dgram_connect,
+	.disconnect	= toy_dgram_disconnect,
+	.sendmsg	= toy_dgram_sendmsg,
+	.recvmsg	= toy_dgram_recvmsg,
+};
+
+/**
+ * toy_check_sockaddr() - validate a user-supplied struct sockaddr_toy
+ * @uaddr: the address, already copied into the kernel
+ * @addr_len: its length as the user gave it
+ *
+ * The errnos are the ones inet gives for the same mistakes: a short
+ * address is EINVAL, a foreign family EAFNOSUPPORT.  Unlike sin_zero, the
+ * padding must be zero so that it can carry meaning in a later version.
+ *
+ * Return: 0 if the address can be used, else a negative errno.
+ */
+int toy_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
+{
+	const struct sockaddr_toy *sa = (const struct sockaddr_toy *)uaddr;
+
+	if (addr_len < (int)sizeof(*sa))
+		return -EINVAL;
+	if (sa->stoy_family != toy_family)
+		return -EAFNOSUPPORT;
+	if (memchr_inv(sa->stoy_zero, 0, sizeof(sa->stoy_zero)))
+		return -EINVAL;
+	return 0;
+}
+
+static int toy_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	sk->sk_prot->close(sk, 0);
+	sock->sk = NULL;
+	return 0;
+}
+
+static int toy_sock_bind(struct socket *sock, struct sockaddr *uaddr,
+			 int addr_len)
+{
+	struct sock *sk = sock->sk;
+	int err;
+
+	err = toy_check_sockaddr(uaddr, addr_len);
+	if (err)
+		return err;
+	return sk->sk_prot->bind(sk, uaddr, addr_len);
+}
+
+static int toy_dgram_sock_connect(struct socket *sock, struct sockaddr *uaddr,
+				  int addr_len, int flags)
+{
+	struct sock *sk = sock->sk;
+	int err;
+
+	/* connect(AF_UNSPEC) dissolves the association, as for UDP. */
+	if (addr_len >= (int)sizeof(uaddr->sa_family) &&
+	    uaddr->sa_family == AF_UNSPEC)
+		return sk->sk_prot->disconnect(sk, flags);
+
+	err = toy_check_sockaddr(uaddr, addr_len);
+	if (err)
+		return err;
+	return sk->sk_prot->connect(sk, uaddr, addr_len);
+}
+
+static int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	return toy_fill_sockaddr(sock->sk, uaddr, peer);
+}
+
+static int toy_dgram_ioctl(struct socket *sock, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct sk_buff *skb;
+	int amount;
+
+	switch (cmd) {
+	case SIOCOUTQ:
+		amount = sk_wmem_alloc_get(sk);
+		break;
+	case SIOCINQ:
+		/* Like UDP: the size of the next datagram, not the total. */
+		spin_lock_bh(&sk->sk_receive_queue.lock);
+		skb = skb_peek(&sk->sk_receive_queue);
+		amount = skb ? skb->len : 0;
+		spin_unlock_bh(&sk->sk_receive_queue.lock);
+		break;
+	default:
+		/* Lets the core handle device ioctls such as SIOCGIFFLAGS. */
+		return -ENOIOCTLCMD;
+	}
+	return put_user(amount, (int __user *)arg);
+}
+
+static int toy_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	/* SHUT_RD/WR/RDWR (0/1/2) become RCV/SEND/SHUTDOWN_MASK (1/2/3). */
+	how++;
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+
+	lock_sock(sk);
+	/*
+	 * As inet_shutdown(): an unconnected socket reports ENOTCONN but the
+	 * flags are still set, so a reader blocked in recv() is released.
+	 */
+	if (sk->sk_state != TOY_ESTABLISHED)
+		err = -ENOTCONN;
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
+}
+
+/* AF_TOY has no socket options of its own yet: every level but SOL_SOCKET
+ * (which the core handles before calling us) is unknown, as for UDP.
+ */
+static int toy_setsockopt(struct socket *sock, int level, int optname,
+			  sockptr_t optval, unsigned int optlen)
+{
+	return -ENOPROTOOPT;
+}
+
+static int toy_getsockopt(struct socket *sock, int level, int optname,
+			  char __user *optval, int __user *optlen)
+{
+	return -ENOPROTOOPT;
+}
+
+static int toy_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	int err;
+
+	if (msg->msg_name) {
+		err = toy_check_sockaddr(msg->msg_name, msg->msg_namelen);
+		if (err)
+			return err;
+	}
+	return sk->sk_prot->sendmsg(sk, msg, len);
+}
+
+static int toy_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		       int flags)
+{
+	struct sock *sk = sock->sk;
+	int addr_len = 0;
+	int err;
+
+	err = sk->sk_prot->recvmsg(sk, msg, len, flags, &addr_len);
+	if (err >= 0)
+		msg->msg_namelen = addr_len;
+	return err;
+}
+
+/*
+ * proto_ops.family is informational (only scm.c reads it, to spot PF_UNIX);
+ * the number actually registered is toy_family.
+ */
+static const struct proto_ops toy_dgram_ops = {
+	.family		= PF_TOY,
+	.owner		= THIS_MODULE,
+	.release	= toy_release,
+	.bind		= toy_sock_bind,
+	.connect	= toy_dgram_sock_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= sock_no_accept,
+	.getname	= toy_getname,
+	.poll		= datagram_poll,
+	.ioctl		= toy_dgram_ioctl,
+	.gettstamp	= sock_gettstamp,
+	.listen		= sock_no_listen,
+	.shutdown	= toy_shutdown,
+	.setsockopt	= toy_setsockopt,
+	.getsockopt	= toy_getsockopt,
+	.sendmsg	= toy_sendmsg,
+	.recvmsg	= toy_recvmsg,
+	.mmap		= sock_no_mmap,
+};
+
+static int toy_create(struct net *net, struct socket *sock, int protocol,
+		      int kern)
+{
+	const struct proto_ops *ops;
+	struct sock *sk;
+
+	switch (sock->type) {
+	case SOCK_DGRAM:
+		ops = &toy_dgram_ops;
+		break;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+	if (protocol)
+		return -EPROTONOSUPPORT;
+
+	sk = sk_alloc(net, toy_family, GFP_KERNEL, &toy_proto, kern);
+	if (!sk)
+		return -ENOBUFS;
+
+	sock->ops = ops;
+	sock->state = SS_UNCONNECTED;
+	sock_init_data(sock, sk);
+	sk->sk_protocol = protocol;
+	toy_sock_init(sk);
+	return 0;
+}
+
+/* Not const: .family is filled in at load time from the module parameter. */
+static struct net_proto_family toy_family_ops = {
+	.create	= toy_create,
+	.owner	= THIS_MODULE,
+};
+
+/*
+ * Bring-up order: the protocol's slab, then per-namespace state (port
+ * tables and toy0), then the receive handler, and last the family, so no
+ * socket can exist before everything it needs.  Exit is the exact reverse.
+ */
+static int __init af_toy_init(void)
+{
+	int err;
+
+	BUILD_BUG_ON(sizeof(struct sockaddr_toy) != 16);
+	BUILD_BUG_ON(sizeof(struct toyhdr) != TOY_HDR_LEN);
+
+	if (toy_family <= AF_UNSPEC || toy_family >= NPROTO) {
+		pr_err("family=%d is out of range (1..%d)\n", toy_family,
+		       NPROTO - 1);
+		return -EINVAL;
+	}
+	toy_family_ops.family = toy_family;
+
+	err = proto_register(&toy_proto, 1);
+	if (err)
+		goto out;
+	err = register_pernet_device(&toy_net_ops);
+	if (err)
+		goto out_proto;
+	dev_add_pack(&toy_packet_type);
+	err = sock_register(&toy_family_ops);
+	if (err) {
+		pr_err("cannot register address family %d (%d): %s; load with family=<free slot>\n",
+		       toy_family, err,
+		       err == -EEXIST ? "another family already uses it" :
+		       "unexpected error");
+		goto out_pack;
+	}
+	return 0;
+
+out_pack:
+	dev_remove_pack(&toy_packet_type);
+	unregister_pernet_device(&toy_net_ops);
+out_proto:
+	proto_unregister(&toy_proto);
+out:
+	return err;
+}
+
+static void __exit af_toy_exit(void)
+{
+	sock_unregister(toy_family);
+	dev_remove_pack(&toy_packet_type);
+	unregister_pernet_device(&toy_net_ops);
+	/* Sockets are freed by RCU callbacks that run our sk_destruct. */
+	rcu_barrier();
+	proto_unregister(&toy_proto);
+}
+
+module_init(af_toy_init);
+module_exit(af_toy_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("AF_TOY: a teaching socket address family");
+MODULE_ALIAS_NETPROTO(AF_TOY);

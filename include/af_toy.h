@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * af_toy.h - what the four layers of AF_TOY share.
+ *
+ *   socket layer   af_toy.c      proto_ops: syscall entry, argument checks
+ *        |
+ *   protocol       toy_proto.c   struct proto: ports, demux, datagrams, /proc
+ *        |
+ *   buffers        toy_skb.c     sk_buff: header build/validate, accounting
+ *        |
+ *   device         toy_netdev.c  net_device toy0: transmit, loop back, stats
+ *
+ * Data goes down the stack once (sendmsg -> dev_queue_xmit) and up once
+ * (packet_type handler -> socket receive queue).  No layer reaches around
+ * the one below it.
+ */
+#ifndef _AF_TOY_H
+#define _AF_TOY_H
+
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/xarray.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "uapi/linux/toy.h"
+#include "toy_compat.h"
+
+/* The address family in use: AF_TOY unless the "family=" parameter says. */
+extern int toy_family;
+
+/*
+ * Socket states.  They reuse TCP's numbers so that generic helpers such as
+ * datagram_poll() and /proc readers interpret sk_state correctly.
+ */
+enum {
+	TOY_ESTABLISHED = TCP_ESTABLISHED,	/* datagram: has a default peer */
+	TOY_CLOSE	= TCP_CLOSE,		/* datagram: no default peer */
+};
+
+/**
+ * struct toy_sock - an AF_TOY socket
+ * @sk: the generic socket; must stay first, sk_alloc() allocates a toy_sock
+ * @rcv_saddr: bound local address, or TOY_ADDR_ANY
+ * @sport: bound local port, 0 while unbound
+ * @daddr: connected peer address (valid in TOY_ESTABLISHED)
+ * @dport: connected peer port (valid in TOY_ESTABLISHED)
+ *
+ * Locking: all four address fields are written with lock_sock() held and,
+ * for @rcv_saddr and @sport, the port table's lock too.  The receive path
+ * reads them under RCU with READ_ONCE(), so a reader may see a connect()
+ * half done; like UDP, it then simply misses or accepts that one frame.
+ */
+struct toy_sock {
+	struct sock	sk;
+	__be32		rcv_saddr;
+	__be16		sport;
+	__be32		daddr;
+	__be16		dport;
+};
+
+static inline struct toy_sock *toy_sk(const struct sock *sk)
+{
+	return container_of(sk, struct toy_sock, sk);
+}
+
+/**
+ * struct toy_port - one bound port number and the sockets bound to it
+ * @socks: sockets bound to this port, linked by sk->sk_bind_node.  More
+ *	   than one when they use different local addresses or SO_REUSEADDR.
+ * @rcu: frees the entry after receive-path readers are done with it
+ */
+struct toy_port {
+	struct hlist_head	socks;
+	struct rcu_head		rcu;
+};
+
+/**
+ * struct toy_table - the ports of one socket type in one namespace
+ * @lock: serialises bind and unbind; held to change @ports or any
+ *	  toy_port.socks list, and to change a bound socket's address
+ * @ports: port number -> struct toy_port.  Readers (the receive path)
+ *	   use xa_load() under rcu_read_lock() without @lock.
+ * @next_ephemeral: where the cyclic ephemeral search resumes; under @lock
+ */
+struct toy_table {
+	struct mutex	lock;		/* see above */
+	struct xarray	ports;
+	u32		next_ephemeral;
+};
+
+/* Protocol counters, shown in /proc/net/toy_snmp. */
+enum toy_mib_item {
+	TOY_MIB_INDATAGRAMS,
+	TOY_MIB_NOPORTS,
+	TOY_MIB_INERRORS,
+	TOY_MIB_OUTDATAGRAMS,
+	TOY_MIB_RCVBUFERRORS,
+	TOY_MIB_SNDBUFERRORS,
+	TOY_MIB_INCSUMERRORS,
+	TOY_MIB_HDRERRORS,
+	TOY_MIB_MAX
+};
+
+struct toy_mib {
+	unsigned long	mibs[TOY_MIB_MAX];
+};
+
+/* Index of a toy type (TOY_TYPE_*) in toy_net.tables. */
+#define TOY_NTABLES	3
+
+/**
+ * struct toy_net - AF_TOY state of one network namespace (net_generic)
+ * @tables: port tables, one per socket type (index: toy type - 1)
+ * @dev: this namespace's toy0; it lives exactly as long as the namespace
+ * @mib: per-cpu protocol counters; updated locklessly
+ * @port_range: ephemeral port range, (high << 16) | low; read and written
+ *		whole with READ_ONCE()/WRITE_ONCE() so both ends always match
+ * @sysctl: /proc/sys/net/toy
+ * @sklist_lock: guards @sklist
+ * @sklist: every AF_TOY socket in the namespace, for /proc/net/toy
+ */
+struct toy_net {
+	struct toy_table	tables[TOY_NTABLES];
+	struct net_device	*dev;
+	struct toy_mib __percpu	*mib;
+	u32			port_range;
+	struct ctl_table_header	*sysctl;
+	struct mutex		sklist_lock;	/* guards @sklist */
+	struct hlist_head	sklist;
+};
+
+struct toy_net *toy_pernet(const struct net *net);
+
+#define TOY_INC_STATS(tn, field)	this_cpu_inc((tn)->mib->mibs[field])
+
+/**
+ * struct toy_flow - the addressing of one frame, in network byte order
+ * @saddr: source node address
+ * @daddr: destination node address
+ * @sport: source port
+ * @dport: destination port
+ * @type: TOY_TYPE_*
+ * @flags: TOY_F_*
+ */
+struct toy_flow {
+	__be32	saddr;
+	__be32	daddr;
+	__be16	sport;
+	__be16	dport;
+	u8	type;
+	u8	flags;
+};
+
+/* The header of a frame; valid on transmit after the push, on receive
+ * after toy_skb_validate().
+ */
+static inline struct toyhdr *toy_hdr(const struct sk_buff *skb)
+{
+	return (struct toyhdr *)skb_network_header(skb);
+}
+
+/* Why a received frame was refused by toy_skb_validate(). */
+enum toy_rx_verdict {
+	TOY_RX_OK,
+	TOY_RX_BAD_HEADER,	/* truncated, wrong version/type/flags/length */
+	TOY_RX_BAD_CSUM,	/* checksum does not match */
+};
+
+/* af_toy.c: the socket layer */
+int toy_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
+
+/* toy_proto.c: the protocol */
+extern struct pernet_operations toy_net_ops;
+extern struct packet_type toy_packet_type;
+void toy_sock_init(struct sock *sk);
+void toy_close(struct sock *sk, long timeout);
+int toy_bind(struct sock *sk, struct sockaddr *uaddr, int addr_len);
+int toy_dgram_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
+int toy_dgram_disconnect(struct sock *sk, int flags);
+int toy_dgram_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
+int toy_dgram_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		      int flags, int *addr_len);
+int toy_fill_sockaddr(const struct sock *sk, struct sockaddr *uaddr, int peer);
+
+/* toy_skb.c: sk_buff helpers */
+struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
+				   struct msghdr *msg, size_t len, int *err);
+struct sk_buff *toy_skb_alloc_ctl(struct net_device *dev, gfp_t gfp);
+void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl);
+enum toy_rx_verdict toy_skb_validate(struct sk_buff *skb);
+
+/* toy_netdev.c: the toy net_device */
+struct net_device *toy_dev_create(struct net *net);
+void toy_dev_destroy(struct net_device *dev);
+bool toy_dev_is_toy(const struct net_device *dev);
+
+#endif /* _AF_TOY_H */

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device layer of AF_TOY: the virtual net_device toy0.
+ *
+ * Every network namespace gets one toy0, created and destroyed with the
+ * namespace (like lo).  It is a loopback: whatever it transmits comes back
+ * in on it.  A frame's journey through this file:
+ *
+ *   dev_queue_xmit(skb)                         (called by toy_proto.c)
+ *     -> toy_dev_xmit()     count tx, drop the sender's charge, and
+ *        -> netif_rx()      hand the frame to the receive side of the
+ *                           stack, which calls our packet_type handler
+ *                           (toy_rcv() in toy_proto.c) in softirq
+ *
+ * The device has no link-layer header: the toy header is the first byte on
+ * the wire, and the frame's type travels in skb->protocol (ETH_P_TOY), so
+ * packet sockets - tcpdump - see it in Linux "cooked" form.
+ *
+ * Statistics are per-cpu (pcpu_sw_netstats), so transmit needs no lock
+ * (lltx) and "ip -s link show toy0" sums them.  Frames the receive backlog
+ * refuses are counted by the core in rx_dropped.
+ */
+
+#include <linux/if_arp.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+
+#include "af_toy.h"
+
+/* The largest frame: a header plus TOY_MAX_PAYLOAD (16-bit length). */
+#define TOY_DEV_MTU	0xFFFF
+
+static netdev_tx_t toy_dev_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	unsigned int len = skb->len;
+
+	skb_tx_timestamp(skb);
+	/* The frame leaves its sender here, as on a real NIC: end the
+	 * send-buffer charge so the sender may write more.
+	 */
+	skb_orphan(skb);
+	dev_sw_netstats_tx_add(dev, 1, len);
+
+	skb->pkt_type = PACKET_HOST;
+	skb_reset_mac_header(skb);
+	if (netif_rx(skb) == NET_RX_SUCCESS)
+		dev_sw_netstats_rx_add(dev, len);
+	return NETDEV_TX_OK;
+}
+
+static int toy_dev_init(struct net_device *dev)
+{
+	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	if (!dev->tstats)
+		return -ENOMEM;
+	return 0;
+}
+
+static void toy_dev_free(struct net_device *dev)
+{
+	free_percpu(dev->tstats);
+}
+
+static const struct net_device_ops toy_netdev_ops = {
+	.ndo_init	 = toy_dev_init,
+	.ndo_start_xmit	 = toy_dev_xmit,
+	.ndo_get_stats64 = dev_get_tstats64,
+};
+
+static void toy_dev_setup(struct net_device *dev)
+{
+	dev->netdev_ops = &toy_netdev_ops;
+	dev->needs_free_netdev = true;
+	dev->priv_destructor = toy_dev_free;
+
+	dev->type = ARPHRD_NONE;
+	dev->hard_header_len = 0;
+	dev->addr_len = 0;
+	dev->mtu = TOY_DEV_MTU;
+	dev->min_mtu = TOY_HDR_LEN;
+	dev->max_mtu = TOY_DEV_MTU;
+	dev->tx_queue_len = 0;
+	dev->flags = IFF_NOARP;
+	dev->priv_flags |= IFF_NO_QUEUE;
+
+	/* Frames may be paged (large datagrams); nothing is offloaded. */
+	dev->features = NETIF_F_SG | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA |
+			NETIF_F_HW_CSUM;
+	toy_dev_set_lltx(dev);
+	/* toy0 belongs to its namespace; it cannot be moved out. */
+	toy_dev_set_netns_local(dev);
+}
+
+/**
+ * toy_dev_is_toy() - is this one of our devices?
+ * @dev: the device a frame arrived on
+ *
+ * The receive handler only accepts ETH_P_TOY frames from toy devices, so
+ * that a frame injected on some other interface cannot reach a socket.
+ *
+ * Return: true for a toy device.
+ */
+bool toy_dev_is_toy(const struct net_device *dev)
+{
+	return dev->netdev_ops == &toy_netdev_ops;
+}
+
+/**
+ * toy_dev_create() - create and bring up toy0 in a namespace
+ * @net: the namespace; called from its pernet init
+ *
+ * Return: the device, or an ERR_PTR.
+ */
+struct net_device *toy_dev_create(struct net *net)
+{
+	struct net_device *dev;
+	int err;
+
+	dev = alloc_netdev(0, "toy0", NET_NAME_PREDICTABLE, toy_dev_setup);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	dev_net_set(dev, net);
+
+	err = register_netdev(dev);
+	if (err)
+		goto out_free;
+
+	rtnl_lock();
+	err = dev_open(dev, NULL);
+	rtnl_unlock();
+	if (err)
+		goto out_unregister;
+	return dev;
+
+out_unregister:
+	unregister_netdev(dev);	/* frees it: needs_free_netdev */
+	return ERR_PTR(err);
+out_free:
+	free_netdev(dev);
+	return ERR_PTR(err);
+}
+
+/**
+ * toy_dev_destroy() - remove toy0 when its namespace goes away
+ * @dev: the device returned by toy_dev_create()
+ */
+void toy_dev_destroy(struct net_device *dev)
+{
+	unregister_netdev(dev);
+}

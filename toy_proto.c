@@ -1,0 +1,1066 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The protocol layer of AF_TOY (struct proto).
+ *
+ * Owns, per network namespace (struct toy_net, via net_generic):
+ *   - the port tables: which socket is bound to which port;
+ *   - the receive handler (a packet_type for ETH_P_TOY) that validates a
+ *     frame and demultiplexes it by destination address and port;
+ *   - datagram send and receive;
+ *   - /proc/net/toy, /proc/net/toy_snmp and /proc/sys/net/toy.
+ *
+ * How a datagram enters and leaves:
+ *
+ *   toy_dgram_sendmsg()  route, autobind, toy_skb_alloc_send(),
+ *                        toy_skb_push_hdr(), dev_queue_xmit(toy0)
+ *   ... toy0 loops the frame back (toy_netdev.c) ...
+ *   toy_rcv()            softirq: toy_skb_validate(), then
+ *   toy_dgram_rcv()      look the socket up under RCU, take a reference,
+ *                        sock_queue_rcv_skb() (charges SO_RCVBUF, wakes
+ *                        the reader), drop the reference
+ *   toy_dgram_recvmsg()  skb_recv_datagram(), copy out, free
+ *
+ * Locking and references:
+ *   - toy_table.lock (a mutex) serialises bind and unbind in process
+ *     context.  The receive path never takes it: it reads the xarray and
+ *     the per-port lists under RCU.
+ *   - A socket found under RCU is used only after refcount_inc_not_zero();
+ *     SOCK_RCU_FREE keeps its memory valid for the RCU reader meanwhile.
+ *   - Lock order: lock_sock() before toy_table.lock.
+ *   - Every skb that reaches the receive handler is queued or freed
+ *     exactly once, and every drop is counted.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/net.h>
+#include <linux/proc_fs.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/sock.h>
+
+#include "af_toy.h"
+
+static unsigned int toy_net_id __read_mostly;
+
+/**
+ * toy_pernet() - AF_TOY state of a namespace
+ * @net: the namespace
+ *
+ * Return: its struct toy_net, valid as long as @net is.
+ */
+struct toy_net *toy_pernet(const struct net *net)
+{
+	return net_generic(net, toy_net_id);
+}
+
+/* ---- addresses ------------------------------------------------------ */
+
+/*
+ * toy0 is the only device and owns TOY_ADDR_LOOPBACK, so that is the only
+ * local address.  A frame to any other unicast address has nowhere to go.
+ */
+static bool toy_addr_is_local(__be32 addr)
+{
+	return addr == htonl(TOY_ADDR_LOOPBACK);
+}
+
+static u8 toy_type_of(const struct sock *sk)
+{
+	switch (sk->sk_type) {
+	case SOCK_STREAM:
+		return TOY_TYPE_STREAM;
+	case SOCK_SEQPACKET:
+		return TOY_TYPE_SEQPACKET;
+	default:
+		return TOY_TYPE_DGRAM;
+	}
+}
+
+static struct toy_table *toy_table_of(struct toy_net *tn, u8 type)
+{
+	return &tn->tables[type - 1];
+}
+
+/* ---- the port table ------------------------------------------------- */
+
+static void toy_port_range(const struct toy_net *tn, u32 *low, u32 *high)
+{
+	u32 range = READ_ONCE(tn->port_range);
+
+	*low = range & 0xffff;
+	*high = range >> 16;
+}
+
+/* Would binding @sk to @addr clash with a socket already on this port? */
+static bool toy_port_conflict(struct toy_table *tbl, struct toy_port *tp,
+			      const struct sock *sk, __be32 addr)
+{
+	struct sock *sk2;
+
+	hlist_for_each_entry_rcu(sk2, &tp->socks, sk_bind_node,
+				 lockdep_is_held(&tbl->lock)) {
+		__be32 addr2 = toy_sk(sk2)->rcv_saddr;
+
+		if (sk->sk_reuse && sk2->sk_reuse)
+			continue;
+		if (!addr || !addr2 || addr == addr2)
+			return true;
+	}
+	return false;
+}
+
+/* Find or create the entry for @port; NULL with *err set on failure. */
+static struct toy_port *toy_port_get(struct toy_table *tbl, u32 port,
+				     int *err)
+	__must_hold(&tbl->lock)
+{
+	struct toy_port *tp = xa_load(&tbl->ports, port);
+
+	if (tp)
+		return tp;
+	tp = kzalloc(sizeof(*tp), GFP_KERNEL);
+	if (!tp) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = xa_insert(&tbl->ports, port, tp, GFP_KERNEL);
+	if (*err) {
+		kfree(tp);
+		return NULL;
+	}
+	return tp;
+}
+
+/* Allocate a free port from the namespace's ephemeral range. */
+static struct toy_port *toy_port_ephemeral(struct toy_net *tn,
+					   struct toy_table *tbl, u32 *port,
+					   int *err)
+	__must_hold(&tbl->lock)
+{
+	struct toy_port *tp;
+	u32 low, high;
+	int ret;
+
+	toy_port_range(tn, &low, &high);
+	tp = kzalloc(sizeof(*tp), GFP_KERNEL);
+	if (!tp) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ret = xa_alloc_cyclic(&tbl->ports, port, tp, XA_LIMIT(low, high),
+			      &tbl->next_ephemeral, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(tp);
+		/* -EBUSY: every port in the range is taken. */
+		*err = ret == -EBUSY ? -EADDRINUSE : ret;
+		return NULL;
+	}
+	return tp;
+}
+
+/*
+ * Bind @sk to @addr:@port (port 0: an ephemeral port).  Caller holds
+ * lock_sock() and has checked that @sk is unbound.
+ */
+static int toy_port_bind(struct sock *sk, __be32 addr, u32 port)
+{
+	struct toy_net *tn = toy_pernet(sock_net(sk));
+	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
+	struct toy_sock *ts = toy_sk(sk);
+	struct toy_port *tp;
+	int err = 0;
+
+	mutex_lock(&tbl->lock);
+	if (port) {
+		tp = toy_port_get(tbl, port, &err);
+		if (tp && toy_port_conflict(tbl, tp, sk, addr)) {
+			tp = NULL;
+			err = -EADDRINUSE;
+		}
+	} else {
+		tp = toy_port_ephemeral(tn, tbl, &port, &err);
+	}
+	if (tp) {
+		WRITE_ONCE(ts->rcv_saddr, addr);
+		WRITE_ONCE(ts->sport, htons(port));
+		hlist_add_head_rcu(&sk->sk_bind_node, &tp->socks);
+	}
+	mutex_unlock(&tbl->lock);
+	return err;
+}
+
+/* Take @sk off its port; the receive path stops finding it after RCU. */
+static void toy_port_unbind(struct sock *sk)
+{
+	struct toy_net *tn = toy_pernet(sock_net(sk));
+	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
+	struct toy_sock *ts = toy_sk(sk);
+	u32 port = ntohs(ts->sport);
+	struct toy_port *tp;
+
+	if (!port)
+		return;
+	mutex_lock(&tbl->lock);
+	tp = xa_load(&tbl->ports, port);
+	hlist_del_init_rcu(&sk->sk_bind_node);
+	if (tp && hlist_empty(&tp->socks)) {
+		xa_erase(&tbl->ports, port);
+		kfree_rcu(tp, rcu);
+	}
+	WRITE_ONCE(ts->sport, 0);
+	WRITE_ONCE(ts->rcv_saddr, htonl(TOY_ADDR_ANY));
+	mutex_unlock(&tbl->lock);
+}
+
+/* Change the bound address of a bound socket (connect() picks a source). */
+static void toy_port_set_addr(struct sock *sk, __be32 addr)
+{
+	struct toy_net *tn = toy_pernet(sock_net(sk));
+	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
+
+	mutex_lock(&tbl->lock);
+	WRITE_ONCE(toy_sk(sk)->rcv_saddr, addr);
+	mutex_unlock(&tbl->lock);
+}
+
+/*
+ * The best socket for a unicast frame: a socket bound to the exact
+ * address beats a wildcard, a connected socket beats both, and a
+ * connected socket only accepts frames from its peer.  -1: no match.
+ */
+static int toy_dgram_score(const struct sock *sk, const struct toy_flow *fl)
+{
+	const struct toy_sock *ts = toy_sk(sk);
+	__be32 bound = READ_ONCE(ts->rcv_saddr);
+	int score = 0;
+
+	if (bound != htonl(TOY_ADDR_ANY)) {
+		if (bound != fl->daddr)
+			return -1;
+		score += 2;
+	}
+	if (READ_ONCE(sk->sk_state) == TOY_ESTABLISHED) {
+		if (READ_ONCE(ts->daddr) != fl->saddr ||
+		    READ_ONCE(ts->dport) != fl->sport)
+			return -1;
+		score += 4;
+	}
+	return score;
+}
+
+/*
+ * Find the socket a frame is for and take a reference on it.  @fl holds
+ * the frame's addressing as the sender wrote it.  Caller holds RCU.
+ */
+static struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl)
+{
+	struct toy_table *tbl = toy_table_of(tn, fl->type);
+	struct sock *sk, *best = NULL;
+	int score, best_score = -1;
+	struct toy_port *tp;
+
+	tp = xa_load(&tbl->ports, ntohs(fl->dport));
+	if (!tp)
+		return NULL;
+	hlist_for_each_entry_rcu(sk, &tp->socks, sk_bind_node) {
+		score = toy_dgram_score(sk, fl);
+		if (score > best_score) {
+			best = sk;
+			best_score = score;
+		}
+	}
+	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
+		best = NULL;
+	return best;
+}
+
+/* ---- sockets --------------------------------------------------------- */
+
+static void toy_sock_destruct(struct sock *sk)
+{
+	skb_queue_purge(&sk->sk_receive_queue);
+	skb_queue_purge(&sk->sk_error_queue);
+	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
+}
+
+/**
+ * toy_sock_init() - protocol part of socket creation
+ * @sk: a socket fresh from sk_alloc() and sock_init_data()
+ *
+ * Makes the socket RCU-freed (the receive path looks sockets up under
+ * RCU) and lists it in /proc/net/toy.
+ */
+void toy_sock_init(struct sock *sk)
+{
+	struct toy_net *tn = toy_pernet(sock_net(sk));
+
+	sk->sk_destruct = toy_sock_destruct;
+	sock_set_flag(sk, SOCK_RCU_FREE);
+
+	mutex_lock(&tn->sklist_lock);
+	sk_add_node(sk, &tn->sklist);
+	mutex_unlock(&tn->sklist_lock);
+}
+
+/**
+ * toy_close() - the last close of a socket (struct proto .close)
+ * @sk: the socket
+ * @timeout: linger time; datagrams do not linger
+ *
+ * Unbinds first, so that no new frame is queued, then orphans the socket
+ * and drops the creation reference.  Frames still queued are freed by
+ * toy_sock_destruct() when the last reference goes.
+ */
+void toy_close(struct sock *sk, long timeout)
+{
+	struct toy_net *tn = toy_pernet(sock_net(sk));
+
+	lock_sock(sk);
+	toy_port_unbind(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	sk->sk_state = TOY_CLOSE;
+	sock_orphan(sk);
+	release_sock(sk);
+
+	mutex_lock(&tn->sklist_lock);
+	sk_del_node_init(sk);	/* drops the list's reference */
+	mutex_unlock(&tn->sklist_lock);
+
+	sock_put(sk);
+}
+
+/**
+ * toy_bind() - bind a socket to a local address and port (.bind)
+ * @sk: the socket
+ * @uaddr: a struct sockaddr_toy, already checked by toy_check_sockaddr()
+ * @addr_len: its length
+ *
+ * Return: 0; EADDRNOTAVAIL for an address that is not local, EACCES for a
+ * privileged port without CAP_NET_BIND_SERVICE, EINVAL if already bound,
+ * EADDRINUSE if the port is taken (or no ephemeral port is free).
+ */
+int toy_bind(struct sock *sk, struct sockaddr *uaddr, int addr_len)
+{
+	const struct sockaddr_toy *sa = (const struct sockaddr_toy *)uaddr;
+	u32 port = ntohs(sa->stoy_port);
+	__be32 addr = sa->stoy_addr;
+	int err;
+
+	if (addr != htonl(TOY_ADDR_ANY) && !toy_addr_is_local(addr))
+		return -EADDRNOTAVAIL;
+	if (port && port < TOY_PROT_SOCK &&
+	    !ns_capable(sock_net(sk)->user_ns, CAP_NET_BIND_SERVICE))
+		return -EACCES;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (toy_sk(sk)->sport)
+		goto out;
+	err = toy_port_bind(sk, addr, port);
+	if (err)
+		goto out;
+	/* What the user chose explicitly survives a disconnect. */
+	if (addr != htonl(TOY_ADDR_ANY))
+		sk->sk_userlocks |= SOCK_BINDADDR_LOCK;
+	if (port)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* Bind to an ephemeral port on first use.  Caller holds lock_sock(). */
+static int toy_autobind(struct sock *sk)
+{
+	int err;
+
+	if (toy_sk(sk)->sport)
+		return 0;
+	err = toy_port_bind(sk, htonl(TOY_ADDR_ANY), 0);
+	/* As inet_autobind(): an exhausted range is EAGAIN, not EADDRINUSE. */
+	return err == -EADDRINUSE ? -EAGAIN : err;
+}
+
+/**
+ * toy_fill_sockaddr() - getsockname()/getpeername()
+ * @sk: the socket
+ * @uaddr: where to write a struct sockaddr_toy
+ * @peer: non-zero for the peer's address
+ *
+ * Return: the address length, or -ENOTCONN for the peer of an unconnected
+ * socket.
+ */
+int toy_fill_sockaddr(const struct sock *sk, struct sockaddr *uaddr, int peer)
+{
+	struct sockaddr_toy *sa = (struct sockaddr_toy *)uaddr;
+	const struct toy_sock *ts = toy_sk(sk);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->stoy_family = toy_family;
+	if (peer) {
+		if (READ_ONCE(sk->sk_state) != TOY_ESTABLISHED)
+			return -ENOTCONN;
+		sa->stoy_addr = READ_ONCE(ts->daddr);
+		sa->stoy_port = READ_ONCE(ts->dport);
+	} else {
+		sa->stoy_addr = READ_ONCE(ts->rcv_saddr);
+		sa->stoy_port = READ_ONCE(ts->sport);
+	}
+	return sizeof(*sa);
+}
+
+/* ---- routing: which device carries a frame to @daddr ---------------- */
+
+static struct net_device *toy_route(struct sock *sk, __be32 daddr, int *err)
+{
+	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
+
+	if (daddr == htonl(TOY_ADDR_BROADCAST)) {
+		if (!sock_flag(sk, SOCK_BROADCAST)) {
+			*err = -EACCES;
+			return NULL;
+		}
+	} else if (!toy_addr_is_local(daddr)) {
+		*err = -ENETUNREACH;
+		return NULL;
+	}
+	if (!netif_running(dev)) {
+		*err = -ENETDOWN;
+		return NULL;
+	}
+	return dev;
+}
+
+/* 0.0.0.0 means "this node", as for IPv4. */
+static __be32 toy_resolve(__be32 daddr)
+{
+	return daddr == htonl(TOY_ADDR_ANY) ? htonl(TOY_ADDR_LOOPBACK) : daddr;
+}
+
+/* ---- datagram sockets ------------------------------------------------ */
+
+/**
+ * toy_dgram_connect() - set a datagram socket's default peer (.connect)
+ * @sk: the socket
+ * @uaddr: a checked struct sockaddr_toy
+ * @addr_len: its length
+ *
+ * Autobinds, and, like UDP, fixes the socket's local address to the one
+ * frames to that peer will carry.
+ *
+ * Return: 0 or a negative errno (EINVAL for port 0, ENETUNREACH, EACCES
+ * for broadcast without SO_BROADCAST, EAGAIN if no port is free).
+ */
+int toy_dgram_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
+{
+	const struct sockaddr_toy *sa = (const struct sockaddr_toy *)uaddr;
+	__be32 daddr = toy_resolve(sa->stoy_addr);
+	struct toy_sock *ts = toy_sk(sk);
+	int err = 0;
+
+	if (!sa->stoy_port)
+		return -EINVAL;
+	lock_sock(sk);
+	if (!toy_route(sk, daddr, &err))
+		goto out;
+	err = toy_autobind(sk);
+	if (err)
+		goto out;
+	if (ts->rcv_saddr == htonl(TOY_ADDR_ANY) &&
+	    daddr != htonl(TOY_ADDR_BROADCAST))
+		toy_port_set_addr(sk, htonl(TOY_ADDR_LOOPBACK));
+	WRITE_ONCE(ts->daddr, daddr);
+	WRITE_ONCE(ts->dport, sa->stoy_port);
+	WRITE_ONCE(sk->sk_state, TOY_ESTABLISHED);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/**
+ * toy_dgram_disconnect() - connect(AF_UNSPEC): forget the default peer
+ * @sk: the socket
+ * @flags: unused
+ *
+ * As __udp_disconnect(): a local address or port the user did not bind
+ * explicitly is released too.
+ *
+ * Return: 0.
+ */
+int toy_dgram_disconnect(struct sock *sk, int flags)
+{
+	struct toy_sock *ts = toy_sk(sk);
+
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_state, TOY_CLOSE);
+	WRITE_ONCE(ts->daddr, 0);
+	WRITE_ONCE(ts->dport, 0);
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		toy_port_unbind(sk);
+	else if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
+		toy_port_set_addr(sk, htonl(TOY_ADDR_ANY));
+	release_sock(sk);
+	return 0;
+}
+
+static unsigned int toy_max_payload(const struct net_device *dev)
+{
+	return min_t(unsigned int, TOY_MAX_PAYLOAD,
+		     READ_ONCE(dev->mtu) - TOY_HDR_LEN);
+}
+
+/* Fill in the source side of @fl; autobinds. */
+static int toy_dgram_source(struct sock *sk, struct toy_flow *fl)
+{
+	struct toy_sock *ts = toy_sk(sk);
+	int err = 0;
+
+	lock_sock(sk);
+	err = toy_autobind(sk);
+	fl->sport = ts->sport;
+	fl->saddr = ts->rcv_saddr;
+	release_sock(sk);
+	if (fl->saddr == htonl(TOY_ADDR_ANY))
+		fl->saddr = htonl(TOY_ADDR_LOOPBACK);
+	return err;
+}
+
+/**
+ * toy_dgram_sendmsg() - send one datagram (.sendmsg)
+ * @sk: the sending socket
+ * @msg: payload, and optionally a destination (checked by the socket layer)
+ * @len: payload length
+ *
+ * Return: @len, or a negative errno: EDESTADDRREQ without a destination,
+ * EINVAL for port 0, EMSGSIZE above the largest datagram, EOPNOTSUPP for
+ * MSG_OOB, plus those of routing, autobind and buffer allocation.
+ */
+int toy_dgram_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	DECLARE_SOCKADDR(struct sockaddr_toy *, sa, msg->msg_name);
+	struct toy_net *tn = toy_pernet(sock_net(sk));
+	struct toy_sock *ts = toy_sk(sk);
+	struct toy_flow fl = { .type = TOY_TYPE_DGRAM, .flags = TOY_F_DATA };
+	struct net_device *dev;
+	struct sk_buff *skb;
+	int err;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (sa) {
+		if (!sa->stoy_port)
+			return -EINVAL;
+		fl.daddr = toy_resolve(sa->stoy_addr);
+		fl.dport = sa->stoy_port;
+	} else {
+		if (READ_ONCE(sk->sk_state) != TOY_ESTABLISHED)
+			return -EDESTADDRREQ;
+		fl.daddr = READ_ONCE(ts->daddr);
+		fl.dport = READ_ONCE(ts->dport);
+	}
+
+	dev = toy_route(sk, fl.daddr, &err);
+	if (!dev)
+		return err;
+	if (len > toy_max_payload(dev))
+		return -EMSGSIZE;
+	err = toy_dgram_source(sk, &fl);
+	if (err)
+		return err;
+
+	skb = toy_skb_alloc_send(sk, dev, msg, len, &err);
+	if (!skb)
+		goto out_err;
+	toy_skb_push_hdr(skb, &fl);
+	skb->dev = dev;
+
+	err = dev_queue_xmit(skb);
+	if (err > 0)
+		err = net_xmit_errno(err);
+	if (err)
+		goto out_err;
+	TOY_INC_STATS(tn, TOY_MIB_OUTDATAGRAMS);
+	return len;
+
+out_err:
+	if (err == -ENOBUFS || err == -EAGAIN)
+		TOY_INC_STATS(tn, TOY_MIB_SNDBUFERRORS);
+	return err;
+}
+
+/**
+ * toy_dgram_recvmsg() - receive one datagram (.recvmsg)
+ * @sk: the socket
+ * @msg: where the payload and the sender's address go
+ * @len: room in @msg
+ * @flags: MSG_PEEK, MSG_TRUNC, MSG_DONTWAIT, ...
+ * @addr_len: set to the length of the address written to msg_name
+ *
+ * A datagram longer than @len is truncated and MSG_TRUNC set in
+ * msg_flags; with MSG_TRUNC in @flags the full length is returned, as UDP
+ * does.  Waiting honours SO_RCVTIMEO and O_NONBLOCK.
+ *
+ * Return: bytes copied (or the datagram length with MSG_TRUNC), or a
+ * negative errno; a pending socket error is reported first.
+ */
+int toy_dgram_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		      int flags, int *addr_len)
+{
+	DECLARE_SOCKADDR(struct sockaddr_toy *, sa, msg->msg_name);
+	struct sk_buff *skb;
+	size_t copied;
+	int err;
+
+	skb = skb_recv_datagram(sk, flags, &err);
+	if (!skb)
+		return err;
+
+	copied = skb->len;
+	if (copied > len) {
+		copied = len;
+		msg->msg_flags |= MSG_TRUNC;
+	}
+	err = skb_copy_datagram_msg(skb, 0, msg, copied);
+	if (err)
+		goto out;
+
+	sock_recv_cmsgs(msg, sk, skb);
+	if (sa) {
+		const struct toyhdr *th = toy_hdr(skb);
+
+		memset(sa, 0, sizeof(*sa));
+		sa->stoy_family = toy_family;
+		sa->stoy_addr = th->saddr;
+		sa->stoy_port = th->sport;
+		*addr_len = sizeof(*sa);
+	}
+	err = (flags & MSG_TRUNC) ? skb->len : copied;
+out:
+	skb_free_datagram(sk, skb);
+	return err;
+}
+
+/* ---- receive path (softirq) ----------------------------------------- */
+
+static void toy_flow_from_hdr(struct toy_flow *fl, const struct toyhdr *th)
+{
+	fl->saddr = th->saddr;
+	fl->daddr = th->daddr;
+	fl->sport = th->sport;
+	fl->dport = th->dport;
+	fl->type = th->type;
+	fl->flags = th->flags;
+}
+
+/* Queue @skb on @sk and drop the lookup's reference.  Consumes @skb. */
+static int toy_dgram_deliver(struct toy_net *tn, struct sock *sk,
+			     struct sk_buff *skb)
+{
+	int err = sock_queue_rcv_skb(sk, skb);
+
+	sock_put(sk);
+	if (err) {
+		/* sock_queue_rcv_skb() does not free on failure. */
+		if (err == -ENOMEM || err == -ENOBUFS)
+			TOY_INC_STATS(tn, TOY_MIB_RCVBUFERRORS);
+		TOY_INC_STATS(tn, TOY_MIB_INERRORS);
+		kfree_skb(skb);
+		return NET_RX_DROP;
+	}
+	TOY_INC_STATS(tn, TOY_MIB_INDATAGRAMS);
+	return NET_RX_SUCCESS;
+}
+
+/*
+ * Tell the sender that nobody listens on the port: the toy equivalent of
+ * ICMP port unreachable, a header-only frame with TOY_F_RST and the ports
+ * swapped.  Best effort: if it cannot be sent, the sender is not told.
+ */
+static void toy_dgram_unreachable(struct net_device *dev,
+				  const struct toy_flow *in)
+{
+	struct toy_flow fl = {
+		.saddr = in->daddr, .daddr = in->saddr,
+		.sport = in->dport, .dport = in->sport,
+		.type = TOY_TYPE_DGRAM, .flags = TOY_F_RST,
+	};
+	struct sk_buff *skb;
+
+	skb = toy_skb_alloc_ctl(dev, GFP_ATOMIC);
+	if (!skb)
+		return;
+	toy_skb_push_hdr(skb, &fl);
+	skb->dev = dev;
+	dev_queue_xmit(skb);
+}
+
+/* A "port unreachable" reply: fail the connected socket that caused it. */
+static void toy_dgram_rcv_unreachable(struct toy_net *tn,
+				      const struct toy_flow *fl)
+{
+	/* The reply comes from the port we sent to: look up our socket as
+	 * if it were a datagram from that peer.
+	 */
+	struct sock *sk = toy_lookup(tn, fl);
+
+	if (!sk)
+		return;
+	/* Like UDP, only a connected socket hears about it. */
+	if (READ_ONCE(sk->sk_state) == TOY_ESTABLISHED) {
+		WRITE_ONCE(sk->sk_err, ECONNREFUSED);
+		sk_error_report(sk);
+	}
+	sock_put(sk);
+}
+
+/* Deliver a broadcast to every socket on the port that accepts it. */
+static int toy_dgram_rcv_broadcast(struct toy_net *tn,
+				   const struct toy_flow *fl,
+				   struct sk_buff *skb)
+{
+	struct toy_table *tbl = toy_table_of(tn, fl->type);
+	struct toy_port *tp;
+	struct sk_buff *copy;
+	struct sock *sk;
+	bool delivered = false;
+
+	tp = xa_load(&tbl->ports, ntohs(fl->dport));
+	if (tp) {
+		hlist_for_each_entry_rcu(sk, &tp->socks, sk_bind_node) {
+			if (toy_dgram_score(sk, fl) < 0 ||
+			    !refcount_inc_not_zero(&sk->sk_refcnt))
+				continue;
+			delivered = true;
+			copy = skb_clone(skb, GFP_ATOMIC);
+			if (!copy) {
+				sock_put(sk);
+				TOY_INC_STATS(tn, TOY_MIB_INERRORS);
+				continue;
+			}
+			toy_dgram_deliver(tn, sk, copy);
+		}
+	}
+	if (!delivered)
+		TOY_INC_STATS(tn, TOY_MIB_NOPORTS);
+	consume_skb(skb);
+	return NET_RX_SUCCESS;
+}
+
+static int toy_dgram_rcv(struct toy_net *tn, struct sk_buff *skb)
+{
+	struct toy_flow fl;
+	struct sock *sk;
+
+	toy_flow_from_hdr(&fl, toy_hdr(skb));
+
+	if (fl.flags == TOY_F_RST && !skb->len) {
+		toy_dgram_rcv_unreachable(tn, &fl);
+		consume_skb(skb);
+		return NET_RX_SUCCESS;
+	}
+	if (fl.flags != TOY_F_DATA || !fl.sport || !fl.dport)
+		goto hdr_error;
+	if (fl.daddr == htonl(TOY_ADDR_BROADCAST))
+		return toy_dgram_rcv_broadcast(tn, &fl, skb);
+	if (!toy_addr_is_local(fl.daddr))
+		goto hdr_error;
+
+	sk = toy_lookup(tn, &fl);
+	if (!sk) {
+		TOY_INC_STATS(tn, TOY_MIB_NOPORTS);
+		toy_dgram_unreachable(skb->dev, &fl);
+		kfree_skb(skb);
+		return NET_RX_DROP;
+	}
+	return toy_dgram_deliver(tn, sk, skb);
+
+hdr_error:
+	TOY_INC_STATS(tn, TOY_MIB_HDRERRORS);
+	TOY_INC_STATS(tn, TOY_MIB_INERRORS);
+	kfree_skb(skb);
+	return NET_RX_DROP;
+}
+
+/*
+ * The packet_type handler: every ETH_P_TOY frame received by any device
+ * comes here, in softirq with RCU held.  It owns @skb from here on.
+ */
+static int toy_rcv(struct sk_buff *skb, struct net_device *dev,
+		   struct packet_type *pt, struct net_device *orig_dev)
+{
+	struct toy_net *tn = toy_pernet(dev_net(dev));
+	enum toy_rx_verdict verdict;
+
+	if (!toy_dev_is_toy(dev) || skb->pkt_type == PACKET_OTHERHOST)
+		goto drop;
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (!skb)
+		return NET_RX_DROP;
+
+	verdict = toy_skb_validate(skb);
+	if (verdict != TOY_RX_OK) {
+		TOY_INC_STATS(tn, verdict == TOY_RX_BAD_CSUM ?
+			      TOY_MIB_INCSUMERRORS : TOY_MIB_HDRERRORS);
+		TOY_INC_STATS(tn, TOY_MIB_INERRORS);
+		goto drop;
+	}
+	if (toy_hdr(skb)->type == TOY_TYPE_DGRAM)
+		return toy_dgram_rcv(tn, skb);
+	/* No stream sockets yet: nobody can be listening. */
+	TOY_INC_STATS(tn, TOY_MIB_NOPORTS);
+drop:
+	kfree_skb(skb);
+	return NET_RX_DROP;
+}
+
+/* Receives every ETH_P_TOY frame: see toy_rcv(). */
+struct packet_type toy_packet_type __read_mostly = {
+	.type	= cpu_to_be16(ETH_P_TOY),
+	.func	= toy_rcv,
+};
+
+/* ---- /proc/net/toy and /proc/net/toy_snmp ---------------------------- */
+
+static const char *const toy_mib_names[TOY_MIB_MAX] = {
+	[TOY_MIB_INDATAGRAMS]	= "InDatagrams",
+	[TOY_MIB_NOPORTS]	= "NoPorts",
+	[TOY_MIB_INERRORS]	= "InErrors",
+	[TOY_MIB_OUTDATAGRAMS]	= "OutDatagrams",
+	[TOY_MIB_RCVBUFERRORS]	= "RcvbufErrors",
+	[TOY_MIB_SNDBUFERRORS]	= "SndbufErrors",
+	[TOY_MIB_INCSUMERRORS]	= "InCsumErrors",
+	[TOY_MIB_HDRERRORS]	= "HdrErrors",
+};
+
+static unsigned long toy_mib_sum(struct toy_net *tn, int item)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(tn->mib, cpu)->mibs[item];
+	return sum;
+}
+
+static int toy_snmp_show(struct seq_file *seq, void *v)
+{
+	struct toy_net *tn = toy_pernet(seq_file_single_net(seq));
+	int i;
+
+	seq_puts(seq, "Toy:");
+	for (i = 0; i < TOY_MIB_MAX; i++)
+		seq_printf(seq, " %s", toy_mib_names[i]);
+	seq_puts(seq, "\nToy:");
+	for (i = 0; i < TOY_MIB_MAX; i++)
+		seq_printf(seq, " %lu", toy_mib_sum(tn, i));
+	seq_putc(seq, '\n');
+	return 0;
+}
+
+static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
+{
+	struct toy_net *tn = toy_pernet(seq_file_net(seq));
+
+	mutex_lock(&tn->sklist_lock);
+	return seq_hlist_start_head(&tn->sklist, *pos);
+}
+
+static void *toy_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct toy_net *tn = toy_pernet(seq_file_net(seq));
+
+	return seq_hlist_next(v, &tn->sklist, pos);
+}
+
+static void toy_seq_stop(struct seq_file *seq, void *v)
+{
+	struct toy_net *tn = toy_pernet(seq_file_net(seq));
+
+	mutex_unlock(&tn->sklist_lock);
+}
+
+static const char *toy_type_name(const struct sock *sk)
+{
+	switch (sk->sk_type) {
+	case SOCK_STREAM:
+		return "STREAM";
+	case SOCK_SEQPACKET:
+		return "SEQPACKET";
+	default:
+		return "DGRAM";
+	}
+}
+
+static int toy_seq_show(struct seq_file *seq, void *v)
+{
+	const struct toy_sock *ts;
+	struct sock *sk;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue:rx_queue   uid    inode drops type\n");
+		return 0;
+	}
+	sk = sk_entry(v);
+	ts = toy_sk(sk);
+	seq_printf(seq, "%4lld: %08X:%04X %08X:%04X %02X %08X:%08X %5u %8lu %5u %s\n",
+		   seq->index - 1,
+		   ntohl(READ_ONCE(ts->rcv_saddr)), ntohs(READ_ONCE(ts->sport)),
+		   ntohl(READ_ONCE(ts->daddr)), ntohs(READ_ONCE(ts->dport)),
+		   READ_ONCE(sk->sk_state),
+		   sk_wmem_alloc_get(sk), sk_rmem_alloc_get(sk),
+		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)),
+		   sock_i_ino(sk), atomic_read(&sk->sk_drops),
+		   toy_type_name(sk));
+	return 0;
+}
+
+static const struct seq_operations toy_seq_ops = {
+	.start	= toy_seq_start,
+	.next	= toy_seq_next,
+	.stop	= toy_seq_stop,
+	.show	= toy_seq_show,
+};
+
+/* ---- /proc/sys/net/toy ------------------------------------------------ */
+
+static int toy_port_range_max = 65535;
+
+static int toy_port_range_handler(toy_ctl_table *table, int write,
+				  void *buffer, size_t *lenp, loff_t *ppos)
+{
+	struct toy_net *tn = table->data;
+	u32 low, high;
+	int range[2];
+	struct ctl_table tmp = {
+		.data	= range,
+		.maxlen	= sizeof(range),
+		.mode	= table->mode,
+		.extra1	= SYSCTL_ONE,
+		.extra2	= &toy_port_range_max,
+	};
+	int err;
+
+	toy_port_range(tn, &low, &high);
+	range[0] = low;
+	range[1] = high;
+	err = proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
+	if (!write || err)
+		return err;
+	if (range[1] < range[0])
+		return -EINVAL;
+	WRITE_ONCE(tn->port_range, (u32)range[1] << 16 | range[0]);
+	return 0;
+}
+
+static struct ctl_table toy_sysctl_template[] = {
+	{
+		.procname	= "local_port_range",
+		.maxlen		= sizeof(int) * 2,
+		.mode		= 0644,
+		.proc_handler	= toy_port_range_handler,
+	},
+	{ }
+};
+
+static int toy_sysctl_init(struct net *net, struct toy_net *tn)
+{
+	struct ctl_table *table;
+
+	table = kmemdup(toy_sysctl_template, sizeof(toy_sysctl_template),
+			GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+	table[0].data = tn;
+	tn->sysctl = toy_register_net_sysctl(net, "net/toy", table,
+					     ARRAY_SIZE(toy_sysctl_template) - 1);
+	if (!tn->sysctl) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void toy_sysctl_exit(struct toy_net *tn)
+{
+	const struct ctl_table *table = tn->sysctl->ctl_table_arg;
+
+	unregister_net_sysctl_table(tn->sysctl);
+	kfree(table);
+}
+
+/* ---- per-namespace setup ------------------------------------------- */
+
+static int __net_init toy_net_init(struct net *net)
+{
+	struct toy_net *tn = toy_pernet(net);
+	int i, err;
+
+	for (i = 0; i < TOY_NTABLES; i++) {
+		mutex_init(&tn->tables[i].lock);
+		xa_init_flags(&tn->tables[i].ports, XA_FLAGS_ALLOC);
+		tn->tables[i].next_ephemeral = get_random_u32();
+	}
+	mutex_init(&tn->sklist_lock);
+	INIT_HLIST_HEAD(&tn->sklist);
+	/* The same default as ip_local_port_range. */
+	tn->port_range = 60999U << 16 | 32768U;
+
+	tn->mib = alloc_percpu(struct toy_mib);
+	if (!tn->mib)
+		return -ENOMEM;
+	err = toy_sysctl_init(net, tn);
+	if (err)
+		goto out_mib;
+	err = -ENOMEM;
+	if (!proc_create_net("toy", 0444, net->proc_net, &toy_seq_ops,
+			     sizeof(struct seq_net_private)))
+		goto out_sysctl;
+	if (!proc_create_net_single("toy_snmp", 0444, net->proc_net,
+				    toy_snmp_show, NULL))
+		goto out_proc;
+	tn->dev = toy_dev_create(net);
+	if (IS_ERR(tn->dev)) {
+		err = PTR_ERR(tn->dev);
+		goto out_snmp;
+	}
+	return 0;
+
+out_snmp:
+	remove_proc_entry("toy_snmp", net->proc_net);
+out_proc:
+	remove_proc_entry("toy", net->proc_net);
+out_sysctl:
+	toy_sysctl_exit(tn);
+out_mib:
+	free_percpu(tn->mib);
+	return err;
+}
+
+static void __net_exit toy_net_exit(struct net *net)
+{
+	struct toy_net *tn = toy_pernet(net);
+	int i;
+
+	/* Sockets hold a reference on their namespace: none is left. */
+	toy_dev_destroy(tn->dev);
+	remove_proc_entry("toy_snmp", net->proc_net);
+	remove_proc_entry("toy", net->proc_net);
+	toy_sysctl_exit(tn);
+	free_percpu(tn->mib);
+	for (i = 0; i < TOY_NTABLES; i++) {
+		WARN_ON_ONCE(!xa_empty(&tn->tables[i].ports));
+		xa_destroy(&tn->tables[i].ports);
+	}
+}
+
+/* Creates and destroys struct toy_net and toy0 with each namespace. */
+struct pernet_operations toy_net_ops = {
+	.init	= toy_net_init,
+	.exit	= toy_net_exit,
+	.id	= &toy_net_id,
+	.size	= sizeof(struct toy_net),
+};

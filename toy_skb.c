@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The sk_buff layer of AF_TOY.
+ *
+ * Owns the frame layout: how much headroom a frame needs, how the toy
+ * header is pushed in front of the payload, and how a received frame is
+ * checked before anyone trusts a byte of it.
+ *
+ *   transmit:  toy_skb_alloc_send()   payload copied in, charged to sender
+ *              toy_skb_push_hdr()     header + checksum in front of it
+ *   receive:   toy_skb_validate()     header checked, frame trimmed,
+ *                                     checksum verified, header pulled
+ *
+ * Memory accounting: a sending socket is charged for its frames through
+ * sock_alloc_send_pskb() (sk_wmem_alloc, bounded by SO_SNDBUF); the charge
+ * ends when the device orphans the frame.  The receiving socket is charged
+ * when sock_queue_rcv_skb() queues it (sk_rmem_alloc, bounded by
+ * SO_RCVBUF) and uncharged when the reader frees it.
+ */
+
+#include <linux/skbuff.h>
+#include <net/checksum.h>
+#include <net/sock.h>
+
+#include "af_toy.h"
+
+/*
+ * Datagrams up to this size live in the linear part of the skb; above it
+ * the rest goes into page fragments, so a 64 KiB datagram never needs a
+ * high-order allocation (the same split AF_UNIX makes).
+ */
+static size_t toy_linear_len(size_t len)
+{
+	if (len <= SKB_MAX_ALLOC)
+		return len;
+	return len - PAGE_ALIGN(len - SKB_MAX_ALLOC);
+}
+
+/**
+ * toy_skb_alloc_send() - allocate a frame for a socket and copy its payload
+ * @sk: the sending socket, which is charged for the frame
+ * @dev: the device that will transmit it (decides the headroom)
+ * @msg: the user's message; @len bytes are copied from its iterator
+ * @len: payload length, already checked against the device MTU
+ * @err: set to a negative errno when NULL is returned
+ *
+ * Blocks while the socket's send buffer is full unless MSG_DONTWAIT, and
+ * fails with the pending socket error or EPIPE after shutdown(SHUT_WR),
+ * all via sock_alloc_send_pskb(), exactly as UDP does.
+ *
+ * Return: the skb with data pointing at the payload and room for the
+ * header in front, or NULL.
+ */
+struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
+				   struct msghdr *msg, size_t len, int *err)
+{
+	unsigned int headroom = LL_RESERVED_SPACE(dev) + TOY_HDR_LEN;
+	size_t linear = toy_linear_len(len);
+	struct sk_buff *skb;
+
+	skb = sock_alloc_send_pskb(sk, headroom + linear, len - linear,
+				   msg->msg_flags & MSG_DONTWAIT, err,
+				   PAGE_ALLOC_COSTLY_ORDER);
+	if (!skb)
+		return NULL;
+
+	skb_reserve(skb, headroom);
+	skb_put(skb, linear);
+	skb->data_len = len - linear;
+	skb->len = len;
+
+	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, len);
+	if (*err) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	skb->priority = READ_ONCE(sk->sk_priority);
+	skb->mark = READ_ONCE(sk->sk_mark);
+	return skb;
+}
+
+/**
+ * toy_skb_alloc_ctl() - allocate a frame with no payload
+ * @dev: the device that will transmit it
+ * @gfp: allocation context (GFP_ATOMIC from the receive path)
+ *
+ * Control frames (a datagram's "port unreachable" reply, later the stream
+ * handshake) belong to no socket and are charged to none.
+ *
+ * Return: an empty skb with room for the header, or NULL.
+ */
+struct sk_buff *toy_skb_alloc_ctl(struct net_device *dev, gfp_t gfp)
+{
+	unsigned int headroom = LL_RESERVED_SPACE(dev) + TOY_HDR_LEN;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(headroom, gfp);
+	if (skb)
+		skb_reserve(skb, headroom);
+	return skb;
+}
+
+/**
+ * toy_skb_push_hdr() - put the toy header in front of a frame's payload
+ * @skb: a frame whose data is exactly the payload
+ * @fl: addresses, ports, type and flags of the frame
+ *
+ * Also sets what the device and the packet taps need: the network header
+ * offset and skb->protocol.  The checksum covers header and payload.
+ */
+void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl)
+{
+	unsigned int payload = skb->len;
+	struct toyhdr *th;
+
+	th = skb_push(skb, TOY_HDR_LEN);
+	skb_reset_network_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->version = TOY_VERSION;
+	th->type = fl->type;
+	th->flags = fl->flags;
+	th->sport = fl->sport;
+	th->dport = fl->dport;
+	th->saddr = fl->saddr;
+	th->daddr = fl->daddr;
+	th->len = htons(payload);
+	th->check = csum_fold(skb_checksum(skb, 0, skb->len, 0));
+
+	skb->protocol = htons(ETH_P_TOY);
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
+#define TOY_F_ALL	(TOY_F_DATA | TOY_F_SYN | TOY_F_ACK | TOY_F_FIN | \
+			 TOY_F_RST)
+
+static bool toy_hdr_sane(const struct toyhdr *th)
+{
+	return th->version == TOY_VERSION &&
+	       th->type >= TOY_TYPE_DGRAM && th->type <= TOY_TYPE_SEQPACKET &&
+	       !(th->flags & ~TOY_F_ALL) &&
+	       !th->reserved && !th->reserved2;
+}
+
+/**
+ * toy_skb_validate() - check a received frame before it is trusted
+ * @skb: a frame from a toy device, data at the toy header; not shared
+ *
+ * Checks, in order: the header is present, its fixed fields are sane, the
+ * announced payload fits in the frame (any excess is trimmed off, as IP
+ * does), and the checksum matches.  Nothing beyond the bytes actually
+ * received is ever read.  On success the header is pulled: data points at
+ * the payload and toy_hdr() at the header.
+ *
+ * Return: TOY_RX_OK, or why the frame must be dropped.
+ */
+enum toy_rx_verdict toy_skb_validate(struct sk_buff *skb)
+{
+	const struct toyhdr *th;
+	unsigned int frame_len;
+
+	if (!pskb_may_pull(skb, TOY_HDR_LEN))
+		return TOY_RX_BAD_HEADER;
+	skb_reset_network_header(skb);
+	th = toy_hdr(skb);
+
+	if (!toy_hdr_sane(th))
+		return TOY_RX_BAD_HEADER;
+	frame_len = TOY_HDR_LEN + ntohs(th->len);
+	if (frame_len > skb->len)
+		return TOY_RX_BAD_HEADER;
+	if (pskb_trim_rcsum(skb, frame_len))
+		return TOY_RX_BAD_HEADER;
+
+	if (csum_fold(skb_checksum(skb, 0, skb->len, 0)))
+		return TOY_RX_BAD_CSUM;
+
+	__skb_pull(skb, TOY_HDR_LEN);
+	skb_reset_transport_header(skb);
+	return TOY_RX_OK;
+}
