@@ -73,7 +73,10 @@ static void toy_dev_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = toy_dev_free;
 
-	dev->type = ARPHRD_NONE;
+	/* "No link layer", and unlike ARPHRD_NONE not a type IPv6
+	 * autoconfigures: toy0 carries toy frames and nothing else.
+	 */
+	dev->type = ARPHRD_VOID;
 	dev->hard_header_len = 0;
 	dev->addr_len = 0;
 	dev->mtu = TOY_DEV_MTU;

@@ -994,20 +994,26 @@ static void toy_sysctl_exit(struct toy_net *tn)
 
 /* ---- per-namespace setup ------------------------------------------- */
 
+#define TOY_EPHEMERAL_LOW	32768U
+#define TOY_EPHEMERAL_HIGH	60999U
+
 static int __net_init toy_net_init(struct net *net)
 {
 	struct toy_net *tn = toy_pernet(net);
 	int i, err;
 
+	/* The same default as ip_local_port_range. */
+	tn->port_range = TOY_EPHEMERAL_HIGH << 16 | TOY_EPHEMERAL_LOW;
 	for (i = 0; i < TOY_NTABLES; i++) {
 		mutex_init(&tn->tables[i].lock);
 		xa_init_flags(&tn->tables[i].ports, XA_FLAGS_ALLOC);
-		tn->tables[i].next_ephemeral = get_random_u32();
+		/* Start somewhere unpredictable, as inet does. */
+		tn->tables[i].next_ephemeral = TOY_EPHEMERAL_LOW +
+			get_random_u32() %
+			(TOY_EPHEMERAL_HIGH - TOY_EPHEMERAL_LOW + 1);
 	}
 	mutex_init(&tn->sklist_lock);
 	INIT_HLIST_HEAD(&tn->sklist);
-	/* The same default as ip_local_port_range. */
-	tn->port_range = 60999U << 16 | 32768U;
 
 	tn->mib = alloc_percpu(struct toy_mib);
 	if (!tn->mib)
