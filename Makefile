@@ -23,4 +23,26 @@ clean:
 	rm -rf build
 	$(MAKE) -C tests clean 2>/dev/null || true
 
-.PHONY: all modules clean
+# Userspace programs (never the module) are built on the host and run in
+# the guest, which sees the host's file system read-only.
+examples: build/examples/toy_dgram
+
+build/examples/%: examples/%.c include/uapi/linux/toy.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -Iinclude/uapi -o $@ $<
+
+# The main job: a VM with the module loaded and a real exchange over AF_TOY.
+demo:
+	scripts/setup.sh
+	scripts/build-module.sh /lib/modules/$$(scripts/kernels.sh 6.1)/build \
+		build/$$(scripts/kernels.sh 6.1) >/dev/null
+	$(MAKE) -s examples
+	scripts/vm.sh --kernel $$(scripts/kernels.sh 6.1) \
+		--module build/$$(scripts/kernels.sh 6.1)/af_toy.ko \
+		-- scripts/demo-guest.sh
+
+# Every test suite; the last line is "N passed, N failed, N skipped".
+check:
+	scripts/check.sh
+
+.PHONY: all modules clean examples demo check

@@ -163,8 +163,11 @@ static int toy_shutdown(struct socket *sock, int how)
 	return err;
 }
 
-/* AF_TOY has no socket options of its own yet: every level but SOL_SOCKET
- * (which the core handles before calling us) is unknown, as for UDP.
+/*
+ * AF_TOY has no socket options of its own yet: every level but SOL_SOCKET
+ * (which the core handles before calling us) is unknown.  The errnos are
+ * UDP's for an unknown level: ip_setsockopt() says ENOPROTOOPT,
+ * ip_getsockopt() EOPNOTSUPP.
  */
 static int toy_setsockopt(struct socket *sock, int level, int optname,
 			  sockptr_t optval, unsigned int optlen)
@@ -175,7 +178,7 @@ static int toy_setsockopt(struct socket *sock, int level, int optname,
 static int toy_getsockopt(struct socket *sock, int level, int optname,
 			  char __user *optval, int __user *optlen)
 {
-	return -ENOPROTOOPT;
+	return -EOPNOTSUPP;
 }
 
 static int toy_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)

@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - every AF_TOY test, run by "make check".
+#
+# Suites:
+#   static        on the host: zero-warning W=1 builds for each kernel,
+#                 sparse, checkpatch --strict, kernel-doc
+#   vm-<kernel>   in a QEMU VM per stock kernel: the userspace suite
+#                 (tests/run-in-guest.sh), plus one check that the VM run
+#                 finished with a clean guest kernel log
+#
+# Every suite adds to the totals; the last line is "N passed, N failed,
+# N skipped".  Logs go to build/logs/.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs=build/logs
+mkdir -p "$logs"
+
+passed=0 failed=0 skipped=0
+
+result() {	# result pass|fail|skip NAME [detail]
+	case $1 in
+	pass) passed=$((passed + 1)); echo "ok - $2" ;;
+	fail) failed=$((failed + 1)); echo "not ok - $2${3:+: $3}" ;;
+	skip) skipped=$((skipped + 1)); echo "ok - $2 # SKIP ${3:-}" ;;
+	esac
+}
+
+# ---- static checks on the host ------------------------------------------
+
+checkpatch_dir() {	# the scripts checkpatch needs, from linux-source-6.1
+	local cache=${AFTOY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/af_toy}
+	local dir=$cache/checkpatch-6.1
+	if [ ! -x "$dir/scripts/checkpatch.pl" ]; then
+		mkdir -p "$dir"
+		tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$dir" \
+			--strip-components=1 \
+			linux-source-6.1/scripts/checkpatch.pl \
+			linux-source-6.1/scripts/spelling.txt \
+			linux-source-6.1/scripts/const_structs.checkpatch \
+			linux-source-6.1/scripts/kernel-doc >&2 || return 1
+	fi
+	echo "$dir"
+}
+
+sources=(af_toy.c toy_proto.c toy_skb.c toy_netdev.c include/af_toy.h
+	 include/toy_compat.h include/uapi/linux/toy.h)
+
+static_checks() {
+	local k log cp
+	echo "# suite static"
+	for k in "${kernels[@]}"; do
+		log=$logs/build-$k.log
+		if scripts/build-module.sh "/lib/modules/$k/build" "build/$k" \
+			>"$log" 2>&1 && ! grep -v "Skipping BTF" "$log" |
+			grep -q "warning:\|error:"; then
+			result pass "W=1 build without warnings against $k"
+		else
+			result fail "W=1 build without warnings against $k" "see $log"
+			cat "$log"
+		fi
+	done
+
+	log=$logs/sparse.log
+	k=${kernels[-1]}
+	scripts/build-module.sh "/lib/modules/$k/build" "build/sparse-$k" \
+		C=2 >"$log" 2>&1
+	if ! grep -v "Skipping BTF" "$log" | grep -q "warning:\|error:"; then
+		result pass "sparse (C=2) clean against $k"
+	else
+		result fail "sparse (C=2) clean against $k" "see $log"
+		cat "$log"
+	fi
+
+	if cp=$(checkpatch_dir); then
+		log=$logs/checkpatch.log
+		if "$cp/scripts/checkpatch.pl" --strict --no-tree -q -f \
+			"${sources[@]}" >"$log" 2>&1; then
+			result pass "checkpatch --strict clean"
+		else
+			result fail "checkpatch --strict clean" "see $log"
+			cat "$log"
+		fi
+		log=$logs/kernel-doc.log
+		"$cp/scripts/kernel-doc" -none "${sources[@]}" >"$log" 2>&1
+		if [ ! -s "$log" ]; then
+			result pass "kernel-doc comments well-formed"
+		else
+			result fail "kernel-doc comments well-formed" "see $log"
+			cat "$log"
+		fi
+	else
+		result fail "checkpatch --strict clean" "linux-source-6.1 missing"
+	fi
+}
+
+# ---- userspace suite in a VM per kernel ---------------------------------
+
+# Add the "N passed, N failed, N skipped" line a guest run printed.
+add_summary() {	# add_summary LOG -> returns 1 if no summary line was found
+	local line p f s
+	line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	[ -n "$line" ] || return 1
+	p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	s=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
+	echo "# guest suite: $line"
+}
+
+vm_suite() {	# vm_suite KERNEL
+	local k=$1 log=$logs/vm-$k.log rc
+	echo "# suite vm-$k"
+	if [ ! -f "build/$k/af_toy.ko" ]; then
+		result fail "userspace suite on $k" "module did not build"
+		return
+	fi
+	scripts/vm.sh --kernel "$k" --module "build/$k/af_toy.ko" \
+		--timeout 1800 --log "$log" \
+		--env "TOY_KO=$top/build/$k/af_toy.ko" \
+		-- "cd '$top' && tests/run-in-guest.sh" 2>&1 | tee "$log.out"
+	rc=${PIPESTATUS[0]}
+	if ! add_summary "$log.out"; then
+		result fail "userspace suite on $k" "no summary line (exit $rc)"
+	fi
+	# The kernel-log verdict is separate from the tests' own: vm.sh
+	# reports bug reports even when the command also failed.
+	if [ "$rc" -ne 3 ] && [ "$rc" -ne 124 ] &&
+	   ! grep -aq "KERNEL LOG CHECK FAILED" "$log.out"; then
+		result pass "VM run on $k: finished, guest kernel log clean"
+	else
+		result fail "VM run on $k: finished, guest kernel log clean" \
+			"vm.sh exit $rc, see $log"
+	fi
+}
+
+# ---- main -----------------------------------------------------------------
+
+scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+mapfile -t kernels < <(scripts/kernels.sh)
+make -s -C tests >"$logs/tests-build.log" 2>&1 ||
+	{ cat "$logs/tests-build.log"; result fail "userspace tests build"; }
+make -s examples >"$logs/examples-build.log" 2>&1 ||
+	{ cat "$logs/examples-build.log"; result fail "examples build"; }
+
+static_checks
+for k in "${kernels[@]}"; do
+	vm_suite "$k"
+done
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
