@@ -56,6 +56,7 @@ struct toy_net *toy_pernet(const struct net *net)
 {
 	return net_generic(net, toy_net_id);
 }
+TOY_EXPORT_IF_KUNIT(toy_pernet);
 
 /* ---- addresses ------------------------------------------------------ */
 
@@ -256,7 +257,8 @@ static int toy_dgram_score(const struct sock *sk, const struct toy_flow *fl)
  * Find the socket a frame is for and take a reference on it.  @fl holds
  * the frame's addressing as the sender wrote it.  Caller holds RCU.
  */
-static struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl)
+TOY_VISIBLE_IF_KUNIT
+struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl)
 {
 	struct toy_table *tbl = toy_table_of(tn, fl->type);
 	struct sock *sk, *best = NULL;
@@ -277,6 +279,7 @@ static struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl)
 		best = NULL;
 	return best;
 }
+TOY_EXPORT_IF_KUNIT(toy_lookup);
 
 /* ---- sockets --------------------------------------------------------- */
 
@@ -822,6 +825,7 @@ struct packet_type toy_packet_type __read_mostly = {
 	.type	= cpu_to_be16(ETH_P_TOY),
 	.func	= toy_rcv,
 };
+TOY_EXPORT_IF_KUNIT(toy_packet_type);
 
 /* ---- /proc/net/toy and /proc/net/toy_snmp ---------------------------- */
 

@@ -27,6 +27,21 @@
 #include "uapi/linux/toy.h"
 #include "toy_compat.h"
 
+/*
+ * White-box tests (kunit/, the af_toy_kunit.ko module) reach internals only
+ * through these.  In a TOY_KUNIT build, marked symbols are exported in the
+ * AF_TOY_KUNIT namespace and marked static functions become visible; in a
+ * normal build nothing changes.  (The same idea as the kernel's
+ * VISIBLE_IF_KUNIT/EXPORT_SYMBOL_IF_KUNIT, which 6.1 lacks.)
+ */
+#ifdef TOY_KUNIT
+#define TOY_VISIBLE_IF_KUNIT
+#define TOY_EXPORT_IF_KUNIT(sym)	EXPORT_SYMBOL_NS_GPL(sym, AF_TOY_KUNIT)
+#else
+#define TOY_VISIBLE_IF_KUNIT		static
+#define TOY_EXPORT_IF_KUNIT(sym)
+#endif
+
 /* The address family in use: AF_TOY unless the "family=" parameter says. */
 extern int toy_family;
 
@@ -183,6 +198,10 @@ int toy_dgram_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
 int toy_dgram_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		      int flags, int *addr_len);
 int toy_fill_sockaddr(const struct sock *sk, struct sockaddr *uaddr, int peer);
+
+#ifdef TOY_KUNIT
+struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl);
+#endif
 
 /* toy_skb.c: sk_buff helpers */
 struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,

@@ -18,6 +18,10 @@ shift 2
 cp -p "$top"/Kbuild "$top"/*.c "$out"/
 mkdir -p "$out/include"
 cp -pr "$top"/include/. "$out/include/"
+if [ -d "$top/kunit" ]; then
+	mkdir -p "$out/kunit"
+	cp -p "$top"/kunit/*.[ch] "$out/kunit/" 2>/dev/null || true
+fi
 
 make -s -C "$kdir" M="$out" W=1 "$@" modules >&2
 echo "$out/af_toy.ko"
