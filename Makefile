@@ -19,8 +19,8 @@ modules:
 	$(MAKE) -C $(KDIR) M=$(PWD) modules
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	rm -rf build
+	rm -f *.o *.ko *.mod *.mod.c .*.cmd Module.symvers modules.order
 	$(MAKE) -C tests clean 2>/dev/null || true
 
 # Userspace programs (never the module) are built on the host and run in

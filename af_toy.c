@@ -33,7 +33,7 @@ int toy_family = AF_TOY;
 module_param_named(family, toy_family, int, 0444);
 MODULE_PARM_DESC(family, "address family number to register (default "
 		 __stringify(AF_TOY) ")");
-TOY_EXPORT_IF_KUNIT(toy_family);
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_family);
 
 static struct proto toy_proto = {
 	.name		= "TOY",

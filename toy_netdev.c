@@ -107,7 +107,7 @@ bool toy_dev_is_toy(const struct net_device *dev)
 {
 	return dev->netdev_ops == &toy_netdev_ops;
 }
-TOY_EXPORT_IF_KUNIT(toy_dev_is_toy);
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_dev_is_toy);
 
 /**
  * toy_dev_create() - create and bring up toy0 in a namespace

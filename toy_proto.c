@@ -21,12 +21,12 @@
  *   toy_dgram_recvmsg()  skb_recv_datagram(), copy out, free
  *
  * Locking and references:
- *   - toy_table.lock (a mutex) serialises bind and unbind in process
- *     context.  The receive path never takes it: it reads the xarray and
- *     the per-port lists under RCU.
+ *   - A port table's lock (its xarray's xa_lock, BH-safe) serialises
+ *     bind and unbind.  The receive path never takes it for lookups: it
+ *     reads the xarray and the per-port lists under RCU.
  *   - A socket found under RCU is used only after refcount_inc_not_zero();
  *     SOCK_RCU_FREE keeps its memory valid for the RCU reader meanwhile.
- *   - Lock order: lock_sock() before toy_table.lock.
+ *   - Lock order: lock_sock() before the table lock before nothing.
  *   - Every skb that reaches the receive handler is queued or freed
  *     exactly once, and every drop is counted.
  */
@@ -56,7 +56,7 @@ struct toy_net *toy_pernet(const struct net *net)
 {
 	return net_generic(net, toy_net_id);
 }
-TOY_EXPORT_IF_KUNIT(toy_pernet);
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_pernet);
 
 /* ---- addresses ------------------------------------------------------ */
 
@@ -103,7 +103,7 @@ static bool toy_port_conflict(struct toy_table *tbl, struct toy_port *tp,
 	struct sock *sk2;
 
 	hlist_for_each_entry_rcu(sk2, &tp->socks, sk_bind_node,
-				 lockdep_is_held(&tbl->lock)) {
+				 lockdep_is_held(&tbl->ports.xa_lock)) {
 		__be32 addr2 = toy_sk(sk2)->rcv_saddr;
 
 		if (sk->sk_reuse && sk2->sk_reuse)
@@ -114,52 +114,50 @@ static bool toy_port_conflict(struct toy_table *tbl, struct toy_port *tp,
 	return false;
 }
 
-/* Find or create the entry for @port; NULL with *err set on failure. */
+/*
+ * Find the entry for @port, or install *@spare there (then *@spare is
+ * set to NULL).  __xa_insert() may drop the table lock to allocate; if
+ * another binder filled the slot meanwhile, use theirs.
+ */
 static struct toy_port *toy_port_get(struct toy_table *tbl, u32 port,
-				     int *err)
-	__must_hold(&tbl->lock)
+				     struct toy_port **spare, int *err)
+	__must_hold(&tbl->ports.xa_lock)
 {
-	struct toy_port *tp = xa_load(&tbl->ports, port);
+	struct toy_port *tp;
 
-	if (tp)
-		return tp;
-	tp = kzalloc(sizeof(*tp), GFP_KERNEL);
-	if (!tp) {
-		*err = -ENOMEM;
+	do {
+		tp = xa_load(&tbl->ports, port);
+		if (tp)
+			return tp;
+		*err = __xa_insert(&tbl->ports, port, *spare, GFP_KERNEL);
+	} while (*err == -EBUSY);
+	if (*err)
 		return NULL;
-	}
-	*err = xa_insert(&tbl->ports, port, tp, GFP_KERNEL);
-	if (*err) {
-		kfree(tp);
-		return NULL;
-	}
+	tp = *spare;
+	*spare = NULL;
 	return tp;
 }
 
-/* Allocate a free port from the namespace's ephemeral range. */
+/* Install *@spare at a free port of the ephemeral range. */
 static struct toy_port *toy_port_ephemeral(struct toy_net *tn,
 					   struct toy_table *tbl, u32 *port,
-					   int *err)
-	__must_hold(&tbl->lock)
+					   struct toy_port **spare, int *err)
+	__must_hold(&tbl->ports.xa_lock)
 {
 	struct toy_port *tp;
 	u32 low, high;
 	int ret;
 
 	toy_port_range(tn, &low, &high);
-	tp = kzalloc(sizeof(*tp), GFP_KERNEL);
-	if (!tp) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	ret = xa_alloc_cyclic(&tbl->ports, port, tp, XA_LIMIT(low, high),
-			      &tbl->next_ephemeral, GFP_KERNEL);
+	ret = __xa_alloc_cyclic(&tbl->ports, port, *spare, XA_LIMIT(low, high),
+				&tbl->next_ephemeral, GFP_KERNEL);
 	if (ret < 0) {
-		kfree(tp);
 		/* -EBUSY: every port in the range is taken. */
 		*err = ret == -EBUSY ? -EADDRINUSE : ret;
 		return NULL;
 	}
+	tp = *spare;
+	*spare = NULL;
 	return tp;
 }
 
@@ -172,29 +170,38 @@ static int toy_port_bind(struct sock *sk, __be32 addr, u32 port)
 	struct toy_net *tn = toy_pernet(sock_net(sk));
 	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
 	struct toy_sock *ts = toy_sk(sk);
-	struct toy_port *tp;
+	struct toy_port *tp, *spare;
 	int err = 0;
 
-	mutex_lock(&tbl->lock);
+	/* Allocate before locking; freed below if the port already exists. */
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL);
+	if (!spare)
+		return -ENOMEM;
+
+	xa_lock_bh(&tbl->ports);
 	if (port) {
-		tp = toy_port_get(tbl, port, &err);
+		tp = toy_port_get(tbl, port, &spare, &err);
 		if (tp && toy_port_conflict(tbl, tp, sk, addr)) {
 			tp = NULL;
 			err = -EADDRINUSE;
 		}
 	} else {
-		tp = toy_port_ephemeral(tn, tbl, &port, &err);
+		tp = toy_port_ephemeral(tn, tbl, &port, &spare, &err);
 	}
 	if (tp) {
 		WRITE_ONCE(ts->rcv_saddr, addr);
 		WRITE_ONCE(ts->sport, htons(port));
 		hlist_add_head_rcu(&sk->sk_bind_node, &tp->socks);
 	}
-	mutex_unlock(&tbl->lock);
+	xa_unlock_bh(&tbl->ports);
+	kfree(spare);
 	return err;
 }
 
-/* Take @sk off its port; the receive path stops finding it after RCU. */
+/*
+ * Take @sk off its port; the receive path stops finding it after RCU.
+ * Any context.
+ */
 static void toy_port_unbind(struct sock *sk)
 {
 	struct toy_net *tn = toy_pernet(sock_net(sk));
@@ -205,16 +212,16 @@ static void toy_port_unbind(struct sock *sk)
 
 	if (!port)
 		return;
-	mutex_lock(&tbl->lock);
+	xa_lock_bh(&tbl->ports);
 	tp = xa_load(&tbl->ports, port);
 	hlist_del_init_rcu(&sk->sk_bind_node);
 	if (tp && hlist_empty(&tp->socks)) {
-		xa_erase(&tbl->ports, port);
+		__xa_erase(&tbl->ports, port);
 		kfree_rcu(tp, rcu);
 	}
 	WRITE_ONCE(ts->sport, 0);
 	WRITE_ONCE(ts->rcv_saddr, htonl(TOY_ADDR_ANY));
-	mutex_unlock(&tbl->lock);
+	xa_unlock_bh(&tbl->ports);
 }
 
 /* Change the bound address of a bound socket (connect() picks a source). */
@@ -223,9 +230,9 @@ static void toy_port_set_addr(struct sock *sk, __be32 addr)
 	struct toy_net *tn = toy_pernet(sock_net(sk));
 	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
 
-	mutex_lock(&tbl->lock);
+	xa_lock_bh(&tbl->ports);
 	WRITE_ONCE(toy_sk(sk)->rcv_saddr, addr);
-	mutex_unlock(&tbl->lock);
+	xa_unlock_bh(&tbl->ports);
 }
 
 /*
@@ -279,7 +286,7 @@ struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl)
 		best = NULL;
 	return best;
 }
-TOY_EXPORT_IF_KUNIT(toy_lookup);
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_lookup);
 
 /* ---- sockets --------------------------------------------------------- */
 
@@ -304,9 +311,9 @@ void toy_sock_init(struct sock *sk)
 	sk->sk_destruct = toy_sock_destruct;
 	sock_set_flag(sk, SOCK_RCU_FREE);
 
-	mutex_lock(&tn->sklist_lock);
+	spin_lock_bh(&tn->sklist_lock);
 	sk_add_node(sk, &tn->sklist);
-	mutex_unlock(&tn->sklist_lock);
+	spin_unlock_bh(&tn->sklist_lock);
 }
 
 /**
@@ -329,9 +336,9 @@ void toy_close(struct sock *sk, long timeout)
 	sock_orphan(sk);
 	release_sock(sk);
 
-	mutex_lock(&tn->sklist_lock);
+	spin_lock_bh(&tn->sklist_lock);
 	sk_del_node_init(sk);	/* drops the list's reference */
-	mutex_unlock(&tn->sklist_lock);
+	spin_unlock_bh(&tn->sklist_lock);
 
 	sock_put(sk);
 }
@@ -825,7 +832,7 @@ struct packet_type toy_packet_type __read_mostly = {
 	.type	= cpu_to_be16(ETH_P_TOY),
 	.func	= toy_rcv,
 };
-TOY_EXPORT_IF_KUNIT(toy_packet_type);
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_packet_type);
 
 /* ---- /proc/net/toy and /proc/net/toy_snmp ---------------------------- */
 
@@ -866,10 +873,11 @@ static int toy_snmp_show(struct seq_file *seq, void *v)
 }
 
 static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
+	__acquires(&toy_pernet(seq_file_net(seq))->sklist_lock)
 {
 	struct toy_net *tn = toy_pernet(seq_file_net(seq));
 
-	mutex_lock(&tn->sklist_lock);
+	spin_lock_bh(&tn->sklist_lock);
 	return seq_hlist_start_head(&tn->sklist, *pos);
 }
 
@@ -881,10 +889,11 @@ static void *toy_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 }
 
 static void toy_seq_stop(struct seq_file *seq, void *v)
+	__releases(&toy_pernet(seq_file_net(seq))->sklist_lock)
 {
 	struct toy_net *tn = toy_pernet(seq_file_net(seq));
 
-	mutex_unlock(&tn->sklist_lock);
+	spin_unlock_bh(&tn->sklist_lock);
 }
 
 static const char *toy_type_name(const struct sock *sk)
@@ -1009,14 +1018,14 @@ static int __net_init toy_net_init(struct net *net)
 	/* The same default as ip_local_port_range. */
 	tn->port_range = TOY_EPHEMERAL_HIGH << 16 | TOY_EPHEMERAL_LOW;
 	for (i = 0; i < TOY_NTABLES; i++) {
-		mutex_init(&tn->tables[i].lock);
-		xa_init_flags(&tn->tables[i].ports, XA_FLAGS_ALLOC);
+		xa_init_flags(&tn->tables[i].ports,
+			      XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
 		/* Start somewhere unpredictable, as inet does. */
 		tn->tables[i].next_ephemeral = TOY_EPHEMERAL_LOW +
 			get_random_u32() %
 			(TOY_EPHEMERAL_HIGH - TOY_EPHEMERAL_LOW + 1);
 	}
-	mutex_init(&tn->sklist_lock);
+	spin_lock_init(&tn->sklist_lock);
 	INIT_HLIST_HEAD(&tn->sklist);
 
 	tn->mib = alloc_percpu(struct toy_mib);

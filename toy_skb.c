@@ -99,7 +99,7 @@ struct sk_buff *toy_skb_alloc_ctl(struct net_device *dev, gfp_t gfp)
 		skb_reserve(skb, headroom);
 	return skb;
 }
-TOY_EXPORT_IF_KUNIT(toy_skb_alloc_ctl);
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_skb_alloc_ctl);
 
 /**
  * toy_skb_push_hdr() - put the toy header in front of a frame's payload
@@ -130,7 +130,7 @@ void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl)
 	skb->protocol = htons(ETH_P_TOY);
 	skb->ip_summed = CHECKSUM_NONE;
 }
-TOY_EXPORT_IF_KUNIT(toy_skb_push_hdr);
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_skb_push_hdr);
 
 #define TOY_F_ALL	(TOY_F_DATA | TOY_F_SYN | TOY_F_ACK | TOY_F_FIN | \
 			 TOY_F_RST)
@@ -180,4 +180,4 @@ enum toy_rx_verdict toy_skb_validate(struct sk_buff *skb)
 	skb_reset_transport_header(skb);
 	return TOY_RX_OK;
 }
-TOY_EXPORT_IF_KUNIT(toy_skb_validate);
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_skb_validate);

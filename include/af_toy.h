@@ -17,7 +17,7 @@
 #ifndef _AF_TOY_H
 #define _AF_TOY_H
 
-#include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/xarray.h>
@@ -35,11 +35,11 @@
  * VISIBLE_IF_KUNIT/EXPORT_SYMBOL_IF_KUNIT, which 6.1 lacks.)
  */
 #ifdef TOY_KUNIT
+#define EXPORT_SYMBOL_IF_TOY_KUNIT(sym)	EXPORT_SYMBOL_NS_GPL(sym, AF_TOY_KUNIT)
 #define TOY_VISIBLE_IF_KUNIT
-#define TOY_EXPORT_IF_KUNIT(sym)	EXPORT_SYMBOL_NS_GPL(sym, AF_TOY_KUNIT)
 #else
+#define EXPORT_SYMBOL_IF_TOY_KUNIT(sym)
 #define TOY_VISIBLE_IF_KUNIT		static
-#define TOY_EXPORT_IF_KUNIT(sym)
 #endif
 
 /* The address family in use: AF_TOY unless the "family=" parameter says. */
@@ -93,14 +93,15 @@ struct toy_port {
 
 /**
  * struct toy_table - the ports of one socket type in one namespace
- * @lock: serialises bind and unbind; held to change @ports or any
- *	  toy_port.socks list, and to change a bound socket's address
- * @ports: port number -> struct toy_port.  Readers (the receive path)
- *	   use xa_load() under rcu_read_lock() without @lock.
- * @next_ephemeral: where the cyclic ephemeral search resumes; under @lock
+ * @ports: port number -> struct toy_port.  The xarray's own lock
+ *	   (xa_lock_bh(), a spinlock, since connections are added and
+ *	   removed from softirq) is the table lock: it is held to change
+ *	   @ports, any toy_port.socks list, a bound socket's address, and
+ *	   @next_ephemeral.  Readers on the receive path take no lock: they
+ *	   use xa_load() and walk the lists under RCU.
+ * @next_ephemeral: where the cyclic ephemeral search resumes
  */
 struct toy_table {
-	struct mutex	lock;		/* see above */
 	struct xarray	ports;
 	u32		next_ephemeral;
 };
@@ -133,7 +134,7 @@ struct toy_mib {
  * @port_range: ephemeral port range, (high << 16) | low; read and written
  *		whole with READ_ONCE()/WRITE_ONCE() so both ends always match
  * @sysctl: /proc/sys/net/toy
- * @sklist_lock: guards @sklist
+ * @sklist_lock: guards @sklist; taken with spin_lock_bh()
  * @sklist: every AF_TOY socket in the namespace, for /proc/net/toy
  */
 struct toy_net {
@@ -142,7 +143,7 @@ struct toy_net {
 	struct toy_mib __percpu	*mib;
 	u32			port_range;
 	struct ctl_table_header	*sysctl;
-	struct mutex		sklist_lock;	/* guards @sklist */
+	spinlock_t		sklist_lock;	/* guards @sklist */
 	struct hlist_head	sklist;
 };
 
