@@ -35,7 +35,8 @@ MODULE_PARM_DESC(family, "address family number to register (default "
 		 __stringify(AF_TOY) ")");
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_family);
 
-static struct proto toy_proto = {
+/* One struct proto per kind of socket, as inet has udp_prot and tcp_prot. */
+static struct proto toy_dgram_proto = {
 	.name		= "TOY",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct toy_sock),
@@ -45,6 +46,20 @@ static struct proto toy_proto = {
 	.disconnect	= toy_dgram_disconnect,
 	.sendmsg	= toy_dgram_sendmsg,
 	.recvmsg	= toy_dgram_recvmsg,
+};
+
+static struct proto toy_stream_proto = {
+	.name		= "TOY-STREAM",
+	.owner		= THIS_MODULE,
+	.obj_size	= sizeof(struct toy_sock),
+	.close		= toy_stream_close,
+	.bind		= toy_bind,
+	.connect	= toy_stream_connect,
+	.disconnect	= toy_stream_disconnect,
+	.shutdown	= toy_stream_shutdown,
+	.sendmsg	= toy_stream_sendmsg,
+	.recvmsg	= toy_stream_recvmsg,
+	.backlog_rcv	= toy_stream_backlog_rcv,
 };
 
 /**
@@ -233,15 +248,238 @@ static const struct proto_ops toy_dgram_ops = {
 	.mmap		= sock_no_mmap,
 };
 
+/* ---- connection-oriented sockets (SOCK_STREAM, SOCK_SEQPACKET) ------- */
+
+/*
+ * As inet_stream_connect(): the socket's state (SS_*) says what the user
+ * has asked for, the sock's state (TOY_*) what the protocol has achieved.
+ */
+static int toy_stream_sock_connect(struct socket *sock, struct sockaddr *uaddr,
+				   int addr_len, int flags)
+{
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
+
+	if (addr_len >= (int)sizeof(uaddr->sa_family) &&
+	    uaddr->sa_family == AF_UNSPEC) {
+		lock_sock(sk);
+		err = sk->sk_prot->disconnect(sk, flags);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		release_sock(sk);
+		return err;
+	}
+	err = toy_check_sockaddr(uaddr, addr_len);
+	if (err)
+		return err;
+
+	lock_sock(sk);
+	switch (sock->state) {
+	case SS_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		break;
+	case SS_UNCONNECTED:
+		err = -EISCONN;
+		if (sk->sk_state != TOY_CLOSE)
+			goto out;
+		err = sk->sk_prot->connect(sk, uaddr, addr_len);
+		if (err < 0)
+			goto out;
+		sock->state = SS_CONNECTING;
+		err = -EINPROGRESS;
+		break;
+	default:
+		err = -EINVAL;
+		goto out;
+	}
+
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	if (sk->sk_state == TOY_SYN_SENT) {
+		DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+		if (!timeo)
+			goto out;	/* EINPROGRESS or EALREADY */
+		add_wait_queue(sk_sleep(sk), &wait);
+		while (sk->sk_state == TOY_SYN_SENT && timeo &&
+		       !signal_pending(current))
+			sk_wait_event(sk, &timeo,
+				      sk->sk_state != TOY_SYN_SENT, &wait);
+		remove_wait_queue(sk_sleep(sk), &wait);
+		if (sk->sk_state == TOY_SYN_SENT) {
+			err = timeo ? sock_intr_errno(timeo) : -ETIMEDOUT;
+			goto out;
+		}
+	}
+	if (sk->sk_state == TOY_CLOSE)
+		goto sock_error;
+	sock->state = SS_CONNECTED;
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
+
+sock_error:
+	err = sock_error(sk) ? : -ECONNABORTED;
+	sock->state = SS_UNCONNECTED;
+	if (sk->sk_prot->disconnect(sk, flags))
+		sock->state = SS_DISCONNECTING;
+	goto out;
+}
+
+static int toy_stream_sock_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int err = -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state == SS_UNCONNECTED)
+		err = toy_stream_listen(sk, backlog);
+	release_sock(sk);
+	return err;
+}
+
+static int toy_stream_sock_accept(struct socket *sock, struct socket *newsock,
+				  int flags)
+{
+	struct sock *child;
+	int err;
+
+	child = toy_stream_accept(sock->sk, flags, &err);
+	if (!child)
+		return err;
+	lock_sock(child);
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(child);
+	return 0;
+}
+
+#ifdef TOY_HAVE_PROTO_ACCEPT_ARG
+static int toy_stream_accept_op(struct socket *sock, struct socket *newsock,
+				struct proto_accept_arg *arg)
+{
+	return toy_stream_sock_accept(sock, newsock, arg->flags);
+}
+#else
+static int toy_stream_accept_op(struct socket *sock, struct socket *newsock,
+				int flags, bool kern)
+{
+	return toy_stream_sock_accept(sock, newsock, flags);
+}
+#endif
+
+/* As inet_shutdown(), including its ENOTCONN for an unconnected socket. */
+static int toy_stream_sock_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	how++;
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state == SS_CONNECTING) {
+		if (sk->sk_state == TOY_SYN_SENT || sk->sk_state == TOY_CLOSE)
+			sock->state = SS_DISCONNECTING;
+		else
+			sock->state = SS_CONNECTED;
+	}
+	switch (sk->sk_state) {
+	case TOY_CLOSE:
+		err = -ENOTCONN;
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		break;
+	case TOY_LISTEN:
+		if (!(how & RCV_SHUTDOWN))
+			break;
+		fallthrough;
+	case TOY_SYN_SENT:
+		err = sk->sk_prot->disconnect(sk, O_NONBLOCK);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		break;
+	default:
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		sk->sk_prot->shutdown(sk, how);
+		break;
+	}
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
+}
+
+static int toy_stream_ioctl(struct socket *sock, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	int amount;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (READ_ONCE(sk->sk_state) == TOY_LISTEN)
+			return -EINVAL;
+		amount = toy_stream_inq(sk);
+		break;
+	case SIOCOUTQ:
+		if (READ_ONCE(sk->sk_state) == TOY_LISTEN)
+			return -EINVAL;
+		amount = toy_stream_outq(sk);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(amount, (int __user *)arg);
+}
+
+/* A connected stream ignores msg_name, as TCP does. */
+static int toy_stream_sock_sendmsg(struct socket *sock, struct msghdr *msg,
+				   size_t len)
+{
+	struct sock *sk = sock->sk;
+
+	return sk->sk_prot->sendmsg(sk, msg, len);
+}
+
+static const struct proto_ops toy_stream_ops = {
+	.family		= PF_TOY,
+	.owner		= THIS_MODULE,
+	.release	= toy_release,
+	.bind		= toy_sock_bind,
+	.connect	= toy_stream_sock_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= toy_stream_accept_op,
+	.getname	= toy_getname,
+	.poll		= toy_stream_poll,
+	.ioctl		= toy_stream_ioctl,
+	.gettstamp	= sock_gettstamp,
+	.listen		= toy_stream_sock_listen,
+	.shutdown	= toy_stream_sock_shutdown,
+	.setsockopt	= toy_setsockopt,
+	.getsockopt	= toy_getsockopt,
+	.sendmsg	= toy_stream_sock_sendmsg,
+	.recvmsg	= toy_recvmsg,
+	.mmap		= sock_no_mmap,
+};
+
 static int toy_create(struct net *net, struct socket *sock, int protocol,
 		      int kern)
 {
 	const struct proto_ops *ops;
+	struct proto *prot;
 	struct sock *sk;
 
 	switch (sock->type) {
 	case SOCK_DGRAM:
 		ops = &toy_dgram_ops;
+		prot = &toy_dgram_proto;
+		break;
+	case SOCK_STREAM:
+	case SOCK_SEQPACKET:
+		ops = &toy_stream_ops;
+		prot = &toy_stream_proto;
 		break;
 	default:
 		return -ESOCKTNOSUPPORT;
@@ -249,7 +487,7 @@ static int toy_create(struct net *net, struct socket *sock, int protocol,
 	if (protocol)
 		return -EPROTONOSUPPORT;
 
-	sk = sk_alloc(net, toy_family, GFP_KERNEL, &toy_proto, kern);
+	sk = sk_alloc(net, toy_family, GFP_KERNEL, prot, kern);
 	if (!sk)
 		return -ENOBUFS;
 
@@ -258,6 +496,8 @@ static int toy_create(struct net *net, struct socket *sock, int protocol,
 	sock_init_data(sock, sk);
 	sk->sk_protocol = protocol;
 	toy_sock_init(sk);
+	if (prot == &toy_stream_proto)
+		toy_stream_init_sock(sk);
 	return 0;
 }
 
@@ -286,12 +526,15 @@ static int __init af_toy_init(void)
 	}
 	toy_family_ops.family = toy_family;
 
-	err = proto_register(&toy_proto, 1);
+	err = proto_register(&toy_dgram_proto, 1);
 	if (err)
 		goto out;
+	err = proto_register(&toy_stream_proto, 1);
+	if (err)
+		goto out_dgram;
 	err = register_pernet_device(&toy_net_ops);
 	if (err)
-		goto out_proto;
+		goto out_stream;
 	dev_add_pack(&toy_packet_type);
 	err = sock_register(&toy_family_ops);
 	if (err) {
@@ -306,8 +549,10 @@ static int __init af_toy_init(void)
 out_pack:
 	dev_remove_pack(&toy_packet_type);
 	unregister_pernet_device(&toy_net_ops);
-out_proto:
-	proto_unregister(&toy_proto);
+out_stream:
+	proto_unregister(&toy_stream_proto);
+out_dgram:
+	proto_unregister(&toy_dgram_proto);
 out:
 	return err;
 }
@@ -319,7 +564,8 @@ static void __exit af_toy_exit(void)
 	unregister_pernet_device(&toy_net_ops);
 	/* Sockets are freed by RCU callbacks that run our sk_destruct. */
 	rcu_barrier();
-	proto_unregister(&toy_proto);
+	proto_unregister(&toy_stream_proto);
+	proto_unregister(&toy_dgram_proto);
 }
 
 module_init(af_toy_init);

@@ -60,11 +60,16 @@ EXPORT_SYMBOL_IF_TOY_KUNIT(toy_pernet);
 
 /* ---- addresses ------------------------------------------------------ */
 
-/*
+/**
+ * toy_addr_is_local() - is @addr one of this node's addresses?
+ * @addr: a node address, network byte order
+ *
  * toy0 is the only device and owns TOY_ADDR_LOOPBACK, so that is the only
  * local address.  A frame to any other unicast address has nowhere to go.
+ *
+ * Return: true if @addr is local.
  */
-static bool toy_addr_is_local(__be32 addr)
+bool toy_addr_is_local(__be32 addr)
 {
 	return addr == htonl(TOY_ADDR_LOOPBACK);
 }
@@ -96,7 +101,12 @@ static void toy_port_range(const struct toy_net *tn, u32 *low, u32 *high)
 	*high = range >> 16;
 }
 
-/* Would binding @sk to @addr clash with a socket already on this port? */
+/*
+ * Would binding @sk to @addr clash with a socket already on this port?
+ * As for UDP and TCP, SO_REUSEADDR on both lets them share the port
+ * unless the other one listens, and SO_REUSEADDR on the newcomer alone is
+ * enough to take over from a connection in TIME_WAIT.
+ */
 static bool toy_port_conflict(struct toy_table *tbl, struct toy_port *tp,
 			      const struct sock *sk, __be32 addr)
 {
@@ -105,8 +115,11 @@ static bool toy_port_conflict(struct toy_table *tbl, struct toy_port *tp,
 	hlist_for_each_entry_rcu(sk2, &tp->socks, sk_bind_node,
 				 lockdep_is_held(&tbl->ports.xa_lock)) {
 		__be32 addr2 = toy_sk(sk2)->rcv_saddr;
+		int state2 = READ_ONCE(sk2->sk_state);
 
-		if (sk->sk_reuse && sk2->sk_reuse)
+		if (sk->sk_reuse && sk2->sk_reuse && state2 != TOY_LISTEN)
+			continue;
+		if (sk->sk_reuse && state2 == TOY_TIME_WAIT)
 			continue;
 		if (!addr || !addr2 || addr == addr2)
 			return true;
@@ -161,11 +174,16 @@ static struct toy_port *toy_port_ephemeral(struct toy_net *tn,
 	return tp;
 }
 
-/*
- * Bind @sk to @addr:@port (port 0: an ephemeral port).  Caller holds
- * lock_sock() and has checked that @sk is unbound.
+/**
+ * toy_port_bind() - bind a socket to an address and port in the table
+ * @sk: an unbound socket; caller holds lock_sock()
+ * @addr: local address, or TOY_ADDR_ANY
+ * @port: port, or 0 for a free port of the ephemeral range
+ *
+ * Return: 0, -EADDRINUSE if the port is taken or the range exhausted, or
+ * -ENOMEM.
  */
-static int toy_port_bind(struct sock *sk, __be32 addr, u32 port)
+int toy_port_bind(struct sock *sk, __be32 addr, u32 port)
 {
 	struct toy_net *tn = toy_pernet(sock_net(sk));
 	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
@@ -198,11 +216,14 @@ static int toy_port_bind(struct sock *sk, __be32 addr, u32 port)
 	return err;
 }
 
-/*
- * Take @sk off its port; the receive path stops finding it after RCU.
- * Any context.
+/**
+ * toy_port_unbind() - take a socket off its port, if it has one
+ * @sk: the socket; any context, with the socket locked
+ *
+ * The receive path may still see @sk until an RCU grace period passes;
+ * SOCK_RCU_FREE keeps it valid meanwhile.
  */
-static void toy_port_unbind(struct sock *sk)
+void toy_port_unbind(struct sock *sk)
 {
 	struct toy_net *tn = toy_pernet(sock_net(sk));
 	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
@@ -224,8 +245,66 @@ static void toy_port_unbind(struct sock *sk)
 	xa_unlock_bh(&tbl->ports);
 }
 
-/* Change the bound address of a bound socket (connect() picks a source). */
-static void toy_port_set_addr(struct sock *sk, __be32 addr)
+/**
+ * toy_port_add_child() - put an accepted connection on its listener's port
+ * @parent: the listening socket, locked
+ * @child: the new connection, not yet visible to anyone
+ *
+ * A connection shares its listener's address and port without a conflict
+ * check: the receive path tells them apart by the peer's address and port.
+ */
+void toy_port_add_child(struct sock *parent, struct sock *child)
+{
+	struct toy_net *tn = toy_pernet(sock_net(parent));
+	struct toy_table *tbl = toy_table_of(tn, toy_type_of(parent));
+
+	xa_lock_bh(&tbl->ports);
+	toy_sk(child)->rcv_saddr = toy_sk(parent)->rcv_saddr;
+	toy_sk(child)->sport = toy_sk(parent)->sport;
+	hlist_add_behind_rcu(&child->sk_bind_node, &parent->sk_bind_node);
+	xa_unlock_bh(&tbl->ports);
+}
+
+/**
+ * toy_port_listener_conflict() - may @sk start listening on its port?
+ * @sk: a bound socket about to listen, locked
+ *
+ * SO_REUSEADDR lets sockets share a port, but only one may listen on an
+ * address, as for TCP.
+ *
+ * Return: true if another socket already listens on an overlapping address.
+ */
+bool toy_port_listener_conflict(struct sock *sk)
+{
+	struct toy_net *tn = toy_pernet(sock_net(sk));
+	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
+	__be32 addr = toy_sk(sk)->rcv_saddr;
+	struct toy_port *tp;
+	struct sock *sk2;
+	bool conflict = false;
+
+	xa_lock_bh(&tbl->ports);
+	tp = xa_load(&tbl->ports, ntohs(toy_sk(sk)->sport));
+	if (tp) {
+		hlist_for_each_entry_rcu(sk2, &tp->socks, sk_bind_node,
+					 lockdep_is_held(&tbl->ports.xa_lock)) {
+			__be32 addr2 = toy_sk(sk2)->rcv_saddr;
+
+			if (sk2 != sk && sk2->sk_state == TOY_LISTEN &&
+			    (!addr || !addr2 || addr == addr2))
+				conflict = true;
+		}
+	}
+	xa_unlock_bh(&tbl->ports);
+	return conflict;
+}
+
+/**
+ * toy_port_set_addr() - change the local address of a bound socket
+ * @sk: the socket, locked; connect() fixes its source address this way
+ * @addr: the new local address
+ */
+void toy_port_set_addr(struct sock *sk, __be32 addr)
 {
 	struct toy_net *tn = toy_pernet(sock_net(sk));
 	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
@@ -260,31 +339,46 @@ static int toy_dgram_score(const struct sock *sk, const struct toy_flow *fl)
 	return score;
 }
 
-/*
- * Find the socket a frame is for and take a reference on it.  @fl holds
- * the frame's addressing as the sender wrote it.  Caller holds RCU.
+/**
+ * toy_port_lookup() - find the socket a frame is for
+ * @tn: the namespace the frame arrived in
+ * @fl: the frame's addressing, as the sender wrote it
+ * @score: rates a socket bound to the destination port for this frame:
+ *	   negative for "not this one", higher for a more specific match
+ *
+ * Caller holds rcu_read_lock(), as the receive path does.
+ *
+ * Return: the best-scoring socket with a reference taken, or NULL.
  */
-TOY_VISIBLE_IF_KUNIT
-struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl)
+struct sock *toy_port_lookup(struct toy_net *tn, const struct toy_flow *fl,
+			     int (*score)(const struct sock *sk,
+					  const struct toy_flow *fl))
 {
 	struct toy_table *tbl = toy_table_of(tn, fl->type);
 	struct sock *sk, *best = NULL;
-	int score, best_score = -1;
+	int s, best_score = -1;
 	struct toy_port *tp;
 
 	tp = xa_load(&tbl->ports, ntohs(fl->dport));
 	if (!tp)
 		return NULL;
 	hlist_for_each_entry_rcu(sk, &tp->socks, sk_bind_node) {
-		score = toy_dgram_score(sk, fl);
-		if (score > best_score) {
+		s = score(sk, fl);
+		if (s > best_score) {
 			best = sk;
-			best_score = score;
+			best_score = s;
 		}
 	}
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
 		best = NULL;
 	return best;
+}
+
+/* The datagram socket a frame is for, with a reference.  Caller holds RCU. */
+TOY_VISIBLE_IF_KUNIT
+struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl)
+{
+	return toy_port_lookup(tn, fl, toy_dgram_score);
 }
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_lookup);
 
@@ -383,8 +477,14 @@ out:
 	return err;
 }
 
-/* Bind to an ephemeral port on first use.  Caller holds lock_sock(). */
-static int toy_autobind(struct sock *sk)
+/**
+ * toy_autobind() - bind to an ephemeral port on first use
+ * @sk: the socket; caller holds lock_sock()
+ *
+ * Return: 0 (also if already bound), or -EAGAIN when no port is free, as
+ * inet_autobind() says.
+ */
+int toy_autobind(struct sock *sk)
 {
 	int err;
 
@@ -408,11 +508,14 @@ int toy_fill_sockaddr(const struct sock *sk, struct sockaddr *uaddr, int peer)
 {
 	struct sockaddr_toy *sa = (struct sockaddr_toy *)uaddr;
 	const struct toy_sock *ts = toy_sk(sk);
+	int state = READ_ONCE(sk->sk_state);
 
 	memset(sa, 0, sizeof(*sa));
 	sa->stoy_family = toy_family;
 	if (peer) {
-		if (READ_ONCE(sk->sk_state) != TOY_ESTABLISHED)
+		/* Connected: a datagram peer, or a stream past SYN_SENT. */
+		if (!READ_ONCE(ts->dport) || state == TOY_CLOSE ||
+		    state == TOY_SYN_SENT || state == TOY_LISTEN)
 			return -ENOTCONN;
 		sa->stoy_addr = READ_ONCE(ts->daddr);
 		sa->stoy_port = READ_ONCE(ts->dport);
@@ -425,7 +528,17 @@ int toy_fill_sockaddr(const struct sock *sk, struct sockaddr *uaddr, int peer)
 
 /* ---- routing: which device carries a frame to @daddr ---------------- */
 
-static struct net_device *toy_route(struct sock *sk, __be32 daddr, int *err)
+/**
+ * toy_route() - choose the device for a frame to @daddr
+ * @sk: the sending socket (SO_BROADCAST is checked on it)
+ * @daddr: destination, already resolved with toy_resolve()
+ * @err: set when NULL is returned
+ *
+ * Return: the device, valid as long as the socket's namespace, or NULL
+ * with -EACCES (broadcast without SO_BROADCAST), -ENETUNREACH (no such
+ * node) or -ENETDOWN (toy0 is down).
+ */
+struct net_device *toy_route(struct sock *sk, __be32 daddr, int *err)
 {
 	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
 
@@ -445,8 +558,14 @@ static struct net_device *toy_route(struct sock *sk, __be32 daddr, int *err)
 	return dev;
 }
 
-/* 0.0.0.0 means "this node", as for IPv4. */
-static __be32 toy_resolve(__be32 daddr)
+/**
+ * toy_resolve() - the destination a user-supplied address stands for
+ * @daddr: the address, network byte order
+ *
+ * Return: @daddr, except that TOY_ADDR_ANY means this node, as 0.0.0.0
+ * does for IPv4.
+ */
+__be32 toy_resolve(__be32 daddr)
 {
 	return daddr == htonl(TOY_ADDR_ANY) ? htonl(TOY_ADDR_LOOPBACK) : daddr;
 }
@@ -517,7 +636,13 @@ int toy_dgram_disconnect(struct sock *sk, int flags)
 	return 0;
 }
 
-static unsigned int toy_max_payload(const struct net_device *dev)
+/**
+ * toy_max_payload() - the largest payload one frame on @dev can carry
+ * @dev: the device
+ *
+ * Return: the smaller of TOY_MAX_PAYLOAD and what the MTU leaves.
+ */
+unsigned int toy_max_payload(const struct net_device *dev)
 {
 	return min_t(unsigned int, TOY_MAX_PAYLOAD,
 		     READ_ONCE(dev->mtu) - TOY_HDR_LEN);
@@ -656,16 +781,6 @@ out:
 
 /* ---- receive path (softirq) ----------------------------------------- */
 
-static void toy_flow_from_hdr(struct toy_flow *fl, const struct toyhdr *th)
-{
-	fl->saddr = th->saddr;
-	fl->daddr = th->daddr;
-	fl->sport = th->sport;
-	fl->dport = th->dport;
-	fl->type = th->type;
-	fl->flags = th->flags;
-}
-
 /* Queue @skb on @sk and drop the lookup's reference.  Consumes @skb. */
 static int toy_dgram_deliver(struct toy_net *tn, struct sock *sk,
 			     struct sk_buff *skb)
@@ -765,7 +880,7 @@ static int toy_dgram_rcv(struct toy_net *tn, struct sk_buff *skb)
 	struct toy_flow fl;
 	struct sock *sk;
 
-	toy_flow_from_hdr(&fl, toy_hdr(skb));
+	toy_skb_flow(skb, &fl);
 
 	if (fl.flags == TOY_F_RST && !skb->len) {
 		toy_dgram_rcv_unreachable(tn, &fl);
@@ -820,8 +935,7 @@ static int toy_rcv(struct sk_buff *skb, struct net_device *dev,
 	}
 	if (toy_hdr(skb)->type == TOY_TYPE_DGRAM)
 		return toy_dgram_rcv(tn, skb);
-	/* No stream sockets yet: nobody can be listening. */
-	TOY_INC_STATS(tn, TOY_MIB_NOPORTS);
+	return toy_stream_rcv(tn, skb);
 drop:
 	kfree_skb(skb);
 	return NET_RX_DROP;
@@ -845,6 +959,11 @@ static const char *const toy_mib_names[TOY_MIB_MAX] = {
 	[TOY_MIB_SNDBUFERRORS]	= "SndbufErrors",
 	[TOY_MIB_INCSUMERRORS]	= "InCsumErrors",
 	[TOY_MIB_HDRERRORS]	= "HdrErrors",
+	[TOY_MIB_ACTIVEOPENS]	= "ActiveOpens",
+	[TOY_MIB_PASSIVEOPENS]	= "PassiveOpens",
+	[TOY_MIB_RETRANSSEGS]	= "RetransSegs",
+	[TOY_MIB_BACKLOGDROPS]	= "BacklogDrops",
+	[TOY_MIB_WINDOWDROPS]	= "WindowDrops",
 };
 
 static unsigned long toy_mib_sum(struct toy_net *tn, int item)

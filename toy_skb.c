@@ -80,6 +80,46 @@ struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
 }
 
 /**
+ * toy_skb_alloc_data() - allocate a stream segment and copy its payload
+ * @sk: the sending socket (its allocation flags are used)
+ * @dev: the device that will transmit it (decides the headroom)
+ * @msg: the user's message; @len bytes are copied from its iterator
+ * @len: payload length, at most the device's largest payload
+ * @err: set to a negative errno when NULL is returned
+ *
+ * Unlike toy_skb_alloc_send(), the segment is not charged to the socket's
+ * sk_wmem_alloc: it stays on the write queue until acknowledged, and the
+ * stream accounts for it in sk_wmem_queued, which SO_SNDBUF bounds.
+ *
+ * Return: the skb with data pointing at the payload, or NULL.
+ */
+struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
+				   struct msghdr *msg, size_t len, int *err)
+{
+	unsigned int headroom = LL_RESERVED_SPACE(dev) + TOY_HDR_LEN;
+	size_t linear = toy_linear_len(len);
+	struct sk_buff *skb;
+
+	skb = alloc_skb_with_frags(headroom + linear, len - linear,
+				   PAGE_ALLOC_COSTLY_ORDER, err,
+				   sk->sk_allocation);
+	if (!skb)
+		return NULL;
+
+	skb_reserve(skb, headroom);
+	skb_put(skb, linear);
+	skb->data_len = len - linear;
+	skb->len = len;
+
+	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, len);
+	if (*err) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+/**
  * toy_skb_alloc_ctl() - allocate a frame with no payload
  * @dev: the device that will transmit it
  * @gfp: allocation context (GFP_ATOMIC from the receive path)
@@ -124,6 +164,9 @@ void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl)
 	th->dport = fl->dport;
 	th->saddr = fl->saddr;
 	th->daddr = fl->daddr;
+	th->seq = htonl(fl->seq);
+	th->ack = htonl(fl->ack);
+	th->window = htons(fl->window);
 	th->len = htons(payload);
 	th->check = csum_fold(skb_checksum(skb, 0, skb->len, 0));
 
@@ -131,6 +174,26 @@ void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl)
 	skb->ip_summed = CHECKSUM_NONE;
 }
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_skb_push_hdr);
+
+/**
+ * toy_skb_flow() - read a validated frame's header into a struct toy_flow
+ * @skb: a frame that passed toy_skb_validate()
+ * @fl: filled with its addresses, ports, type, flags, seq, ack and window
+ */
+void toy_skb_flow(const struct sk_buff *skb, struct toy_flow *fl)
+{
+	const struct toyhdr *th = toy_hdr(skb);
+
+	fl->saddr = th->saddr;
+	fl->daddr = th->daddr;
+	fl->sport = th->sport;
+	fl->dport = th->dport;
+	fl->type = th->type;
+	fl->flags = th->flags;
+	fl->seq = ntohl(th->seq);
+	fl->ack = ntohl(th->ack);
+	fl->window = ntohs(th->window);
+}
 
 #define TOY_F_ALL	(TOY_F_DATA | TOY_F_SYN | TOY_F_ACK | TOY_F_FIN | \
 			 TOY_F_RST)

@@ -47,11 +47,65 @@ extern int toy_family;
 
 /*
  * Socket states.  They reuse TCP's numbers so that generic helpers such as
- * datagram_poll() and /proc readers interpret sk_state correctly.
+ * datagram_poll() and the sk_stream_*() helpers, and readers of
+ * /proc/net/toy, interpret sk_state correctly.  A datagram socket is only
+ * ever TOY_CLOSE (no default peer) or TOY_ESTABLISHED (connected).  The
+ * stream state machine is described in toy_stream.c.
  */
 enum {
-	TOY_ESTABLISHED = TCP_ESTABLISHED,	/* datagram: has a default peer */
-	TOY_CLOSE	= TCP_CLOSE,		/* datagram: no default peer */
+	TOY_ESTABLISHED	= TCP_ESTABLISHED,
+	TOY_SYN_SENT	= TCP_SYN_SENT,
+	TOY_FIN_WAIT1	= TCP_FIN_WAIT1,
+	TOY_FIN_WAIT2	= TCP_FIN_WAIT2,
+	TOY_TIME_WAIT	= TCP_TIME_WAIT,
+	TOY_CLOSE	= TCP_CLOSE,
+	TOY_CLOSE_WAIT	= TCP_CLOSE_WAIT,
+	TOY_LAST_ACK	= TCP_LAST_ACK,
+	TOY_LISTEN	= TCP_LISTEN,
+	TOY_CLOSING	= TCP_CLOSING,
+};
+
+/**
+ * struct toy_stream_sock - connection state of a stream or seqpacket socket
+ * @snd_una: oldest sequence number not yet acknowledged by the peer
+ * @snd_nxt: next sequence number to transmit
+ * @snd_wnd: bytes the peer can take beyond @snd_una (its receive window)
+ * @max_wnd: the largest window the peer has offered
+ * @write_seq: sequence number after the last byte queued by the user;
+ *	       [@snd_una, @write_seq) is in sk_write_queue
+ * @rcv_nxt: next sequence number expected from the peer
+ * @rcv_edge: @rcv_nxt plus the window last advertised
+ * @copied_seq: next sequence number the user will read
+ * @send_head: first skb of sk_write_queue not yet transmitted, or NULL
+ * @timer: retransmission, zero-window probe, or TIME_WAIT expiry
+ * @rto: current retransmission timeout, jiffies; doubles on each expiry
+ * @retries: expiries since the last progress
+ * @dupacks: duplicate acknowledgments in a row (fast retransmit at 3)
+ * @accept_queue: listener: established children not yet accepted
+ * @accept_node: child: its entry in the listener's @accept_queue
+ *
+ * Locking: everything here is guarded by the socket lock, which the
+ * receive path and the timer take with bh_lock_sock() (deferring to the
+ * socket backlog when a process owns the socket) and process context with
+ * lock_sock().  @rcv_nxt, @copied_seq, @write_seq and @snd_una are also
+ * read locklessly, with READ_ONCE(), by poll() and ioctl().
+ */
+struct toy_stream_sock {
+	u32			snd_una;
+	u32			snd_nxt;
+	u32			snd_wnd;
+	u32			max_wnd;
+	u32			write_seq;
+	u32			rcv_nxt;
+	u32			rcv_edge;
+	u32			copied_seq;
+	struct sk_buff		*send_head;
+	struct timer_list	timer;
+	unsigned long		rto;
+	unsigned int		retries;
+	unsigned int		dupacks;
+	struct list_head	accept_queue;
+	struct list_head	accept_node;
 };
 
 /**
@@ -61,6 +115,7 @@ enum {
  * @sport: bound local port, 0 while unbound
  * @daddr: connected peer address (valid in TOY_ESTABLISHED)
  * @dport: connected peer port (valid in TOY_ESTABLISHED)
+ * @st: connection state, for stream and seqpacket sockets only
  *
  * Locking: all four address fields are written with lock_sock() held and,
  * for @rcv_saddr and @sport, the port table's lock too.  The receive path
@@ -68,12 +123,24 @@ enum {
  * half done; like UDP, it then simply misses or accepts that one frame.
  */
 struct toy_sock {
-	struct sock	sk;
-	__be32		rcv_saddr;
-	__be16		sport;
-	__be32		daddr;
-	__be16		dport;
+	struct sock		sk;
+	__be32			rcv_saddr;
+	__be16			sport;
+	__be32			daddr;
+	__be16			dport;
+	struct toy_stream_sock	st;
 };
+
+/* Sequence numbers wrap: compare them as TCP's before()/after() do. */
+static inline bool toy_seq_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+static inline bool toy_seq_after(u32 a, u32 b)
+{
+	return (s32)(b - a) < 0;
+}
 
 static inline struct toy_sock *toy_sk(const struct sock *sk)
 {
@@ -116,6 +183,11 @@ enum toy_mib_item {
 	TOY_MIB_SNDBUFERRORS,
 	TOY_MIB_INCSUMERRORS,
 	TOY_MIB_HDRERRORS,
+	TOY_MIB_ACTIVEOPENS,
+	TOY_MIB_PASSIVEOPENS,
+	TOY_MIB_RETRANSSEGS,
+	TOY_MIB_BACKLOGDROPS,
+	TOY_MIB_WINDOWDROPS,
 	TOY_MIB_MAX
 };
 
@@ -152,13 +224,16 @@ struct toy_net *toy_pernet(const struct net *net);
 #define TOY_INC_STATS(tn, field)	this_cpu_inc((tn)->mib->mibs[field])
 
 /**
- * struct toy_flow - the addressing of one frame, in network byte order
- * @saddr: source node address
- * @daddr: destination node address
- * @sport: source port
- * @dport: destination port
+ * struct toy_flow - the header fields of one frame
+ * @saddr: source node address (network byte order)
+ * @daddr: destination node address (network byte order)
+ * @sport: source port (network byte order)
+ * @dport: destination port (network byte order)
  * @type: TOY_TYPE_*
  * @flags: TOY_F_*
+ * @seq: streams: sequence number (host order)
+ * @ack: streams: acknowledgment number (host order)
+ * @window: streams: receive window in TOY_WINDOW_UNIT bytes (host order)
  */
 struct toy_flow {
 	__be32	saddr;
@@ -167,7 +242,26 @@ struct toy_flow {
 	__be16	dport;
 	u8	type;
 	u8	flags;
+	u32	seq;
+	u32	ack;
+	u16	window;
 };
+
+/**
+ * struct toy_skb_cb - what a stream keeps in skb->cb of its segments
+ * @seq: sequence number of the first payload byte (or of the SYN/FIN)
+ * @end_seq: @seq plus payload length, plus one for a SYN or FIN
+ * @offset: receive side: payload bytes the user has already read
+ * @flags: transmit side: TOY_F_* to send the segment with
+ */
+struct toy_skb_cb {
+	u32	seq;
+	u32	end_seq;
+	u32	offset;
+	u8	flags;
+};
+
+#define TOY_SKB_CB(skb)	((struct toy_skb_cb *)&((skb)->cb[0]))
 
 /* The header of a frame; valid on transmit after the push, on receive
  * after toy_skb_validate().
@@ -199,6 +293,37 @@ int toy_dgram_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
 int toy_dgram_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		      int flags, int *addr_len);
 int toy_fill_sockaddr(const struct sock *sk, struct sockaddr *uaddr, int peer);
+int toy_port_bind(struct sock *sk, __be32 addr, u32 port);
+void toy_port_set_addr(struct sock *sk, __be32 addr);
+void toy_port_unbind(struct sock *sk);
+void toy_port_add_child(struct sock *parent, struct sock *child);
+bool toy_port_listener_conflict(struct sock *sk);
+int toy_autobind(struct sock *sk);
+struct sock *toy_port_lookup(struct toy_net *tn, const struct toy_flow *fl,
+			     int (*score)(const struct sock *sk,
+					  const struct toy_flow *fl));
+struct net_device *toy_route(struct sock *sk, __be32 daddr, int *err);
+__be32 toy_resolve(__be32 daddr);
+bool toy_addr_is_local(__be32 addr);
+unsigned int toy_max_payload(const struct net_device *dev);
+
+/* toy_stream.c: connection-oriented sockets */
+void toy_stream_init_sock(struct sock *sk);
+int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
+int toy_stream_disconnect(struct sock *sk, int flags);
+int toy_stream_listen(struct sock *sk, int backlog);
+struct sock *toy_stream_accept(struct sock *sk, int flags, int *err);
+void toy_stream_shutdown(struct sock *sk, int how);
+void toy_stream_close(struct sock *sk, long timeout);
+int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
+int toy_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		       int flags, int *addr_len);
+int toy_stream_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb);
+__poll_t toy_stream_poll(struct file *file, struct socket *sock,
+			 poll_table *wait);
+int toy_stream_inq(struct sock *sk);
+int toy_stream_outq(struct sock *sk);
 
 #ifdef TOY_KUNIT
 struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl);
@@ -208,7 +333,10 @@ struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl);
 struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
 				   struct msghdr *msg, size_t len, int *err);
 struct sk_buff *toy_skb_alloc_ctl(struct net_device *dev, gfp_t gfp);
+struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
+				   struct msghdr *msg, size_t len, int *err);
 void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl);
+void toy_skb_flow(const struct sk_buff *skb, struct toy_flow *fl);
 enum toy_rx_verdict toy_skb_validate(struct sk_buff *skb);
 
 /* toy_netdev.c: the toy net_device */

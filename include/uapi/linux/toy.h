@@ -77,13 +77,15 @@ struct toyhdr {
 	__be32	daddr;
 	__be32	seq;		/* streams: sequence number */
 	__be32	ack;		/* streams: acknowledgment number */
-	__be16	window;		/* streams: receive window, bytes */
+	__be16	window;		/* streams: receive window, TOY_WINDOW_UNIT bytes */
 	__be16	len;		/* payload bytes after this header */
 	__sum16	check;
 	__be16	reserved2;	/* must be zero */
 };
 
 #define TOY_HDR_LEN		32
+/* The window field counts units of this many bytes (up to 4 MiB). */
+#define TOY_WINDOW_UNIT		64
 /* The largest datagram payload: a frame must fit a 16-bit length. */
 #define TOY_MAX_PAYLOAD		(0xFFFF - TOY_HDR_LEN)
 

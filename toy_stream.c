@@ -1,0 +1,1520 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connection-oriented AF_TOY sockets: SOCK_STREAM and SOCK_SEQPACKET.
+ *
+ * A small TCP.  Every byte still travels as a frame through toy0; this
+ * file adds what makes a byte stream out of frames that may be lost:
+ * sequence numbers, acknowledgments, retransmission, a receive window, and
+ * connection set-up and tear-down.  SOCK_SEQPACKET is the same machinery
+ * with one record per segment, so message boundaries survive.
+ *
+ * The states (TCP's names and numbers, see include/af_toy.h):
+ *
+ *   client: CLOSE --connect/SYN--> SYN_SENT --SYN+ACK/ACK--> ESTABLISHED
+ *   server: CLOSE --listen--> LISTEN; a SYN is answered with SYN+ACK and
+ *           no state at all (the ISN is a keyed hash of the addresses, a
+ *           "SYN cookie"); the ACK that echoes it creates an ESTABLISHED
+ *           child and queues it for accept().  So there is no SYN_RECV.
+ *   active close:  ESTABLISHED --FIN--> FIN_WAIT1 --ACK--> FIN_WAIT2
+ *                  --FIN/ACK--> TIME_WAIT --timer--> CLOSE
+ *                  (FIN_WAIT1 --FIN/ACK--> CLOSING --ACK--> TIME_WAIT)
+ *   passive close: ESTABLISHED --FIN/ACK--> CLOSE_WAIT --FIN--> LAST_ACK
+ *                  --ACK--> CLOSE
+ *   any synchronized state --RST--> CLOSE (ECONNRESET)
+ *
+ * Reliability: each data or FIN segment stays on sk_write_queue, charged
+ * to sk_wmem_queued (bounded by SO_SNDBUF), until the peer acknowledges
+ * it.  One timer per socket retransmits everything unacknowledged (go back
+ * N) with a doubling timeout, probes a zero window, and ends TIME_WAIT.
+ * The receiver accepts only the next expected segment inside the window
+ * it advertised, and acknowledges every segment; duplicates and
+ * out-of-order segments are dropped and re-acknowledged, so the stream
+ * arrives exactly once and in order.
+ *
+ * Locking: the socket lock guards all connection state.  The receive
+ * path (softirq) and the timer take bh_lock_sock() and, if a process owns
+ * the socket, hand frames to the socket backlog, which release_sock()
+ * replays through toy_stream_backlog_rcv().  Lock order: listener before
+ * child, socket before port table.
+ *
+ * References: the creating reference belongs to the user's socket, or,
+ * for an unaccepted child, to the listener's accept queue.  When the user
+ * closes a socket that must still finish its close (FIN exchange,
+ * TIME_WAIT), the reference passes to the protocol, which drops it in
+ * toy_stream_destroy().  A pending timer holds a reference of its own.
+ */
+
+#include <linux/jhash.h>
+#include <linux/net.h>
+#include <linux/random.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <net/sock.h>
+
+#include "af_toy.h"
+
+#define TOY_RTO_INIT		(HZ / 5)
+#define TOY_RTO_MAX		(2 * HZ)
+#define TOY_MAX_RETRIES		15
+#define TOY_TIMEWAIT_LEN	(HZ / 2)	/* short: a toy has no stray routes */
+#define TOY_FIN_TIMEOUT		(10 * HZ)	/* orphan in FIN_WAIT2 */
+
+#define TOYF(state)		(1 << (state))
+#define TOYF_SYNCED		(TOYF(TOY_ESTABLISHED) | TOYF(TOY_FIN_WAIT1) | \
+				 TOYF(TOY_FIN_WAIT2) | TOYF(TOY_CLOSING) | \
+				 TOYF(TOY_TIME_WAIT) | TOYF(TOY_CLOSE_WAIT) | \
+				 TOYF(TOY_LAST_ACK))
+#define TOYF_CAN_RECV		(TOYF(TOY_ESTABLISHED) | TOYF(TOY_FIN_WAIT1) | \
+				 TOYF(TOY_FIN_WAIT2))
+
+static u32 toy_cookie_secret __read_mostly;
+
+static struct toy_stream_sock *toy_st(struct sock *sk)
+{
+	return &toy_sk(sk)->st;
+}
+
+static struct sock *toy_st_sk(struct toy_stream_sock *st)
+{
+	return &container_of(st, struct toy_sock, st)->sk;
+}
+
+static bool toy_is_seqpacket(const struct sock *sk)
+{
+	return sk->sk_type == SOCK_SEQPACKET;
+}
+
+static void toy_stream_set_state(struct sock *sk, int state)
+{
+	WRITE_ONCE(sk->sk_state, state);
+}
+
+/* ---- frames out ------------------------------------------------------ */
+
+/* The window to advertise, in TOY_WINDOW_UNITs: half the free receive
+ * buffer, as payload usually costs about twice its size in truesize.
+ * Segments still waiting in the socket backlog are about to be charged.
+ */
+static u16 toy_stream_free_window(const struct sock *sk)
+{
+	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc) -
+		   READ_ONCE(sk->sk_backlog.len);
+
+	if (free <= 0)
+		return 0;
+	return min_t(int, free / 2 / TOY_WINDOW_UNIT, U16_MAX);
+}
+
+/* Fill @fl for a frame of this connection; records the advertised edge. */
+static void toy_stream_flow(struct sock *sk, struct toy_flow *fl, u8 flags,
+			    u32 seq)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	struct toy_sock *ts = toy_sk(sk);
+	u32 units = toy_stream_free_window(sk);
+
+	/* Never take back window already offered: the peer may use it.
+	 * Round up, or the edge would creep back under the peer's data.
+	 */
+	if (toy_seq_after(st->rcv_edge, st->rcv_nxt + units * TOY_WINDOW_UNIT))
+		units = min_t(u32, DIV_ROUND_UP(st->rcv_edge - st->rcv_nxt,
+						TOY_WINDOW_UNIT), U16_MAX);
+	st->rcv_edge = st->rcv_nxt + units * TOY_WINDOW_UNIT;
+
+	fl->saddr = ts->rcv_saddr ?: htonl(TOY_ADDR_LOOPBACK);
+	fl->daddr = ts->daddr;
+	fl->sport = ts->sport;
+	fl->dport = ts->dport;
+	fl->type = toy_is_seqpacket(sk) ? TOY_TYPE_SEQPACKET : TOY_TYPE_STREAM;
+	fl->flags = flags;
+	fl->seq = seq;
+	fl->ack = (flags & TOY_F_ACK) ? st->rcv_nxt : 0;
+	fl->window = units;
+}
+
+static void toy_stream_xmit(struct net_device *dev, struct sk_buff *skb,
+			    const struct toy_flow *fl)
+{
+	toy_skb_push_hdr(skb, fl);
+	skb->dev = dev;
+	dev_queue_xmit(skb);
+}
+
+/* A header-only segment of this connection: SYN, ACK, RST. */
+static void toy_stream_send_ctl(struct sock *sk, u8 flags, u32 seq)
+{
+	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
+	struct toy_flow fl;
+	struct sk_buff *skb;
+
+	skb = toy_skb_alloc_ctl(dev, GFP_ATOMIC);
+	if (!skb)
+		return;	/* the peer's retransmission will ask again */
+	toy_stream_flow(sk, &fl, flags, seq);
+	toy_stream_xmit(dev, skb, &fl);
+}
+
+static void toy_stream_send_ack(struct sock *sk)
+{
+	toy_stream_send_ctl(sk, TOY_F_ACK, toy_st(sk)->snd_nxt);
+}
+
+static void toy_stream_send_rst(struct sock *sk)
+{
+	toy_stream_send_ctl(sk, TOY_F_RST | TOY_F_ACK, toy_st(sk)->snd_nxt);
+}
+
+/* Sequence space a segment occupies: payload, plus one for SYN or FIN. */
+static u32 toy_seg_len(const struct toy_flow *fl, unsigned int len)
+{
+	return len + !!(fl->flags & TOY_F_SYN) + !!(fl->flags & TOY_F_FIN);
+}
+
+/* Answer a frame that belongs to no connection with RST, as TCP does. */
+static void toy_stream_reply_rst(struct net_device *dev,
+				 const struct toy_flow *in, unsigned int len)
+{
+	struct toy_flow fl = {
+		.saddr = in->daddr, .daddr = in->saddr,
+		.sport = in->dport, .dport = in->sport,
+		.type = in->type, .flags = TOY_F_RST | TOY_F_ACK,
+		.seq = in->ack, .ack = in->seq + toy_seg_len(in, len),
+	};
+	struct sk_buff *skb;
+
+	if (in->flags & TOY_F_RST)
+		return;	/* never answer a reset */
+	skb = toy_skb_alloc_ctl(dev, GFP_ATOMIC);
+	if (skb)
+		toy_stream_xmit(dev, skb, &fl);
+}
+
+/* Transmit a queued segment; the original stays queued until acked. */
+static void toy_stream_transmit(struct sock *sk, struct sk_buff *skb)
+{
+	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
+	struct toy_skb_cb *cb = TOY_SKB_CB(skb);
+	struct sk_buff *copy;
+	struct toy_flow fl;
+
+	/*
+	 * The device gets a clone.  If an earlier clone may still be in
+	 * flight, it shares our headroom, so send a copy of the head
+	 * instead (as TCP does).
+	 */
+	copy = skb_cloned(skb) ? pskb_copy(skb, GFP_ATOMIC) :
+				 skb_clone(skb, GFP_ATOMIC);
+	if (!copy)
+		return;	/* the retransmission timer will try again */
+	toy_stream_flow(sk, &fl, cb->flags | TOY_F_ACK, cb->seq);
+	toy_stream_xmit(dev, copy, &fl);
+}
+
+/* ---- the timer ------------------------------------------------------ */
+
+static void toy_stream_arm(struct sock *sk, unsigned long delay)
+{
+	sk_reset_timer(sk, &toy_st(sk)->timer, jiffies + delay);
+}
+
+/*
+ * After anything that changes what is in flight: keep the timer running
+ * while data is unacknowledged or waiting for window, stop it otherwise.
+ * @progress restarts it, as an acknowledgment just arrived.
+ */
+static void toy_stream_rearm(struct sock *sk, bool progress)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	if (sk->sk_state == TOY_TIME_WAIT)
+		return;
+	if (st->snd_una != st->snd_nxt || st->send_head) {
+		if (progress || !timer_pending(&st->timer))
+			toy_stream_arm(sk, st->rto);
+	} else if (sk->sk_state == TOY_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+		toy_stream_arm(sk, TOY_FIN_TIMEOUT);
+	} else {
+		sk_stop_timer(sk, &st->timer);
+	}
+}
+
+/* ---- the write queue --------------------------------------------------- */
+
+static void toy_stream_purge_write_queue(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	toy_st(sk)->send_head = NULL;
+}
+
+/* Append a segment of @len sequence numbers to the write queue. */
+static void toy_stream_queue(struct sock *sk, struct sk_buff *skb, u32 len,
+			     u8 flags)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	struct toy_skb_cb *cb = TOY_SKB_CB(skb);
+
+	cb->seq = st->write_seq;
+	cb->end_seq = st->write_seq + len;
+	cb->flags = flags;
+	WRITE_ONCE(st->write_seq, cb->end_seq);
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+	if (!st->send_head)
+		st->send_head = skb;
+}
+
+/* Split the unsent segment @skb so that its first @len bytes fit. */
+static int toy_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
+	unsigned int headroom = LL_RESERVED_SPACE(dev) + TOY_HDR_LEN;
+	struct toy_skb_cb *cb = TOY_SKB_CB(skb);
+	int linear = max_t(int, skb_headlen(skb) - (int)len, 0);
+	unsigned int moved = skb->len - len;
+	struct sk_buff *tail;
+
+	tail = alloc_skb(headroom + linear, GFP_ATOMIC);
+	if (!tail)
+		return -ENOMEM;
+	skb_reserve(tail, headroom);
+	skb_split(skb, tail, len);
+	/* The moved bytes take their memory cost along, as in tcp_fragment(),
+	 * or a small head would be charged for the whole original.
+	 */
+	skb->truesize -= moved;
+	tail->truesize += moved;
+	sk_wmem_queued_add(sk, -(int)moved);
+
+	*TOY_SKB_CB(tail) = *cb;
+	TOY_SKB_CB(tail)->seq = cb->seq + len;
+	cb->end_seq = cb->seq + len;
+	cb->flags &= ~TOY_F_FIN;
+	__skb_queue_after(&sk->sk_write_queue, skb, tail);
+	sk_wmem_queued_add(sk, tail->truesize);
+	return 0;
+}
+
+/* Send what the peer's window allows, from send_head on. */
+static void toy_stream_push(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	struct sk_buff *skb;
+
+	while ((skb = st->send_head)) {
+		struct toy_skb_cb *cb = TOY_SKB_CB(skb);
+		s32 room = (s32)(st->snd_una + st->snd_wnd - cb->seq);
+
+		if (skb->len > room) {
+			bool idle = st->snd_una == st->snd_nxt;
+
+			/* A record is never split; an empty queue at the
+			 * peer takes one whatever the window says.  A stream
+			 * segment is split to fit, but not into slivers
+			 * while data is in flight (silly window syndrome).
+			 */
+			if (toy_is_seqpacket(sk)) {
+				if (!idle || room <= 0)
+					break;
+			} else if (room <= 0 ||
+				   (!idle && room < st->max_wnd / 2) ||
+				   toy_stream_split(sk, skb, room)) {
+				break;
+			}
+		}
+		toy_stream_transmit(sk, skb);
+		if (toy_seq_after(cb->end_seq, st->snd_nxt))
+			st->snd_nxt = cb->end_seq;
+		st->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+				NULL : skb->next;
+	}
+	toy_stream_rearm(sk, false);
+}
+
+/* Go back N: resend everything not yet acknowledged. */
+static void toy_stream_retransmit(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	st->send_head = skb_peek(&sk->sk_write_queue);
+	st->snd_nxt = st->snd_una;
+	st->dupacks = 0;
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_RETRANSSEGS);
+	toy_stream_push(sk);
+}
+
+/* ---- closing ------------------------------------------------------------ */
+
+/* Queue our FIN behind the data: it is retransmitted like data. */
+static void toy_stream_queue_fin(struct sock *sk)
+{
+	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
+	struct sk_buff *skb;
+
+	/* Never fails for lack of memory: a FIN must not be lost. */
+	skb = toy_skb_alloc_ctl(dev, sk->sk_allocation | __GFP_NOFAIL);
+	toy_stream_queue(sk, skb, 1, TOY_F_FIN);
+	toy_stream_push(sk);
+}
+
+/* Stop all activity: the connection is over (CLOSE). */
+static void toy_stream_set_closed(struct sock *sk)
+{
+	toy_stream_set_state(sk, TOY_CLOSE);
+	sk_stop_timer(sk, &toy_st(sk)->timer);
+	toy_stream_purge_write_queue(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+}
+
+/* Free an orphaned socket's last resources and its owner's reference. */
+static void toy_stream_destroy(struct sock *sk)
+{
+	struct toy_net *tn = toy_pernet(sock_net(sk));
+
+	toy_port_unbind(sk);
+	toy_stream_set_closed(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+
+	spin_lock_bh(&tn->sklist_lock);
+	sk_del_node_init(sk);
+	spin_unlock_bh(&tn->sklist_lock);
+	sock_put(sk);
+}
+
+/*
+ * The connection ended (reset, timeout, last ACK, TIME_WAIT over).  A
+ * socket the user still holds stays, in CLOSE, until close(); an orphan
+ * is destroyed.  Caller holds the socket lock and a reference.
+ */
+static void toy_stream_done(struct sock *sk)
+{
+	if (sk->sk_state == TOY_CLOSE)
+		return;
+	toy_stream_set_closed(sk);
+	if (sock_flag(sk, SOCK_DEAD)) {
+		toy_stream_destroy(sk);
+		return;
+	}
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		toy_port_unbind(sk);
+	sk->sk_state_change(sk);
+}
+
+/* The connection failed with @err (ECONNRESET, ECONNREFUSED, ETIMEDOUT). */
+static void toy_stream_fail(struct sock *sk, int err)
+{
+	WRITE_ONCE(sk->sk_err, err);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+	toy_stream_done(sk);
+}
+
+static void toy_stream_time_wait(struct sock *sk)
+{
+	toy_stream_set_state(sk, TOY_TIME_WAIT);
+	toy_stream_purge_write_queue(sk);
+	toy_stream_arm(sk, TOY_TIMEWAIT_LEN);
+}
+
+/* ---- the timer ---------------------------------------------------------- */
+
+static void toy_stream_timeout(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	switch (sk->sk_state) {
+	case TOY_TIME_WAIT:
+		toy_stream_done(sk);
+		return;
+	case TOY_SYN_SENT:
+		if (++st->retries > TOY_MAX_RETRIES) {
+			toy_stream_fail(sk, ETIMEDOUT);
+			return;
+		}
+		toy_stream_send_ctl(sk, TOY_F_SYN, st->snd_una);
+		break;
+	case TOY_CLOSE:
+	case TOY_LISTEN:
+		return;
+	default:
+		if (st->snd_una == st->snd_nxt && !st->send_head) {
+			/* Only an orphan waiting in FIN_WAIT2 gets here. */
+			if (sk->sk_state == TOY_FIN_WAIT2)
+				toy_stream_done(sk);
+			return;
+		}
+		if (++st->retries > TOY_MAX_RETRIES) {
+			toy_stream_send_rst(sk);
+			toy_stream_fail(sk, ETIMEDOUT);
+			return;
+		}
+		if (st->snd_una == st->snd_nxt) {
+			/* Nothing in flight: the window is shut.  Probe it
+			 * with an old sequence number, which the peer must
+			 * answer with its current window.
+			 */
+			toy_stream_send_ctl(sk, TOY_F_ACK, st->snd_una - 1);
+			break;
+		}
+		toy_stream_retransmit(sk);
+		break;
+	}
+	st->rto = min_t(unsigned long, st->rto * 2, TOY_RTO_MAX);
+	toy_stream_arm(sk, st->rto);
+}
+
+static void toy_stream_timer(struct timer_list *t)
+{
+	struct toy_stream_sock *st = from_timer(st, t, timer);
+	struct sock *sk = toy_st_sk(st);
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk))
+		toy_stream_arm(sk, HZ / 20);	/* the owner is busy: soon */
+	else
+		toy_stream_timeout(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);	/* the reference sk_reset_timer() took */
+}
+
+/* ---- frames in: the state machine ------------------------------------ */
+
+/* Process an acknowledgment and window from the peer. */
+static void toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
+			       bool has_data)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	u32 wnd = fl->window * TOY_WINDOW_UNIT;
+	bool progress = false;
+	struct sk_buff *skb;
+
+	if (toy_seq_after(fl->ack, st->snd_nxt))
+		return;	/* acknowledges what we never sent */
+
+	/*
+	 * The same acknowledgment again, with nothing new in it, while data
+	 * is in flight: the peer is receiving segments past a lost one.
+	 * Three in a row: retransmit now rather than wait for the timer.
+	 */
+	if (fl->ack == st->snd_una && st->snd_una != st->snd_nxt &&
+	    wnd == st->snd_wnd && !has_data) {
+		if (++st->dupacks == 3) {
+			toy_stream_retransmit(sk);
+			return;
+		}
+	} else if (fl->ack != st->snd_una) {
+		st->dupacks = 0;
+	}
+	while ((skb = skb_peek(&sk->sk_write_queue)) &&
+	       !toy_seq_after(TOY_SKB_CB(skb)->end_seq, fl->ack)) {
+		if (skb == st->send_head)
+			st->send_head = skb_queue_is_last(&sk->sk_write_queue,
+							  skb) ? NULL : skb->next;
+		__skb_unlink(skb, &sk->sk_write_queue);
+		sk_wmem_queued_add(sk, -skb->truesize);
+		consume_skb(skb);
+		progress = true;
+	}
+	if (toy_seq_after(fl->ack, st->snd_una)) {
+		WRITE_ONCE(st->snd_una, fl->ack);
+		st->retries = 0;
+		st->rto = TOY_RTO_INIT;
+	}
+	st->snd_wnd = wnd;
+	st->max_wnd = max(st->max_wnd, wnd);
+
+	/* Our FIN is acknowledged once everything we queued is. */
+	if ((sk->sk_shutdown & SEND_SHUTDOWN) && st->snd_una == st->write_seq) {
+		switch (sk->sk_state) {
+		case TOY_FIN_WAIT1:
+			toy_stream_set_state(sk, TOY_FIN_WAIT2);
+			if (!sock_flag(sk, SOCK_DEAD))
+				sk->sk_state_change(sk);
+			break;
+		case TOY_CLOSING:
+			toy_stream_time_wait(sk);
+			return;
+		case TOY_LAST_ACK:
+			toy_stream_done(sk);
+			return;
+		}
+	}
+	if (progress)
+		sk->sk_write_space(sk);
+	toy_stream_push(sk);
+	if (progress)
+		toy_stream_rearm(sk, true);
+}
+
+/* The peer has nothing more to send. */
+static void toy_stream_rcv_fin(struct sock *sk)
+{
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+	sock_set_flag(sk, SOCK_DONE);
+	switch (sk->sk_state) {
+	case TOY_ESTABLISHED:
+		toy_stream_set_state(sk, TOY_CLOSE_WAIT);
+		break;
+	case TOY_FIN_WAIT1:
+		toy_stream_set_state(sk, TOY_CLOSING);
+		break;
+	case TOY_FIN_WAIT2:
+		toy_stream_time_wait(sk);
+		break;
+	}
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+	}
+}
+
+/* In-order payload: queue it for the reader.  Consumes @skb. */
+static void toy_stream_rcv_data(struct sock *sk, struct sk_buff *skb,
+				const struct toy_flow *fl)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	bool fits = !toy_seq_after(fl->seq + skb->len, st->rcv_edge);
+
+	/* A record always fits an empty queue (see toy_stream_push()). */
+	if (toy_is_seqpacket(sk) && !atomic_read(&sk->sk_rmem_alloc))
+		fits = true;
+	if (!fits ||
+	    atomic_read(&sk->sk_rmem_alloc) > 2 * READ_ONCE(sk->sk_rcvbuf)) {
+		TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_WINDOWDROPS);
+		atomic_inc(&sk->sk_drops);
+		kfree_skb(skb);
+		return;
+	}
+	TOY_SKB_CB(skb)->seq = fl->seq;
+	skb_set_owner_r(skb, sk);
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	WRITE_ONCE(st->rcv_nxt, fl->seq + skb->len);
+	sk->sk_data_ready(sk);
+}
+
+/* A segment for a connection past its handshake. */
+static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
+				  const struct toy_flow *fl)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	bool fin = fl->flags & TOY_F_FIN;
+	unsigned int len = skb->len;
+
+	if (fl->flags & TOY_F_RST) {
+		/* Accept a reset that lands inside what we expect next. */
+		if (fl->seq - st->rcv_nxt <= st->rcv_edge - st->rcv_nxt) {
+			if (sk->sk_state == TOY_TIME_WAIT)
+				toy_stream_done(sk);
+			else
+				toy_stream_fail(sk, sk->sk_state ==
+						TOY_CLOSE_WAIT ? EPIPE :
+						ECONNRESET);
+		}
+		goto drop;
+	}
+	if (fl->flags & TOY_F_SYN) {
+		/* Our handshake ACK was lost and the peer asks again. */
+		if (fl->flags & TOY_F_ACK)
+			toy_stream_send_ack(sk);
+		goto drop;
+	}
+	if (!(fl->flags & TOY_F_ACK))
+		goto drop;
+	if (sk->sk_state == TOY_TIME_WAIT) {
+		/* The peer lost our last ACK: repeat it, wait again. */
+		if (fin) {
+			toy_stream_send_ack(sk);
+			toy_stream_arm(sk, TOY_TIMEWAIT_LEN);
+		}
+		goto drop;
+	}
+
+	toy_stream_rcv_ack(sk, fl, len || fin);
+	if (sk->sk_state == TOY_CLOSE)
+		goto drop;	/* that ACK completed our close */
+
+	if (fl->seq != st->rcv_nxt) {
+		/* A duplicate, a gap, or a window probe: say where we are.
+		 * A pure ACK from ahead of us is left unanswered, so two
+		 * peers that both lost data cannot ping-pong forever.
+		 */
+		if (skb->len || fin || toy_seq_before(fl->seq, st->rcv_nxt))
+			toy_stream_send_ack(sk);
+		goto drop;
+	}
+	if (!skb->len && !fin)
+		goto drop;	/* a pure ACK */
+
+	if (skb->len) {
+		if (!(TOYF(sk->sk_state) & TOYF_CAN_RECV))
+			goto drop;	/* data after the peer's FIN */
+		if (sock_flag(sk, SOCK_DEAD)) {
+			/* Nobody will ever read it: as TCP, reset. */
+			toy_stream_send_rst(sk);
+			toy_stream_done(sk);
+			goto drop;
+		}
+		toy_stream_rcv_data(sk, skb, fl);
+		skb = NULL;
+		if (st->rcv_nxt != fl->seq + len)
+			fin = false;	/* dropped: the FIN waits too */
+	}
+	if (fin) {
+		st->rcv_nxt++;
+		toy_stream_rcv_fin(sk);
+	}
+	toy_stream_send_ack(sk);
+drop:
+	kfree_skb(skb);
+}
+
+/* SYN_SENT: waiting for the listener's SYN+ACK (or RST). */
+static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
+				    const struct toy_flow *fl)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	if (!(fl->flags & TOY_F_ACK) || fl->ack != st->snd_nxt)
+		goto drop;
+	if (fl->flags & TOY_F_RST) {
+		toy_stream_fail(sk, ECONNREFUSED);
+		goto drop;
+	}
+	if (!(fl->flags & TOY_F_SYN))
+		goto drop;
+
+	WRITE_ONCE(st->snd_una, fl->ack);
+	st->snd_wnd = fl->window * TOY_WINDOW_UNIT;
+	WRITE_ONCE(st->rcv_nxt, fl->seq + 1);
+	WRITE_ONCE(st->copied_seq, st->rcv_nxt);
+	st->rcv_edge = st->rcv_nxt;
+	st->retries = 0;
+	st->rto = TOY_RTO_INIT;
+	sk_stop_timer(sk, &st->timer);
+	toy_stream_set_state(sk, TOY_ESTABLISHED);
+	toy_stream_send_ack(sk);
+	sk->sk_state_change(sk);
+	sk->sk_write_space(sk);
+drop:
+	kfree_skb(skb);
+}
+
+/*
+ * The server's initial sequence number for a connection: a keyed hash of
+ * its addresses, so the server can recognise the handshake's final ACK
+ * without having kept any state since the SYN.
+ */
+static u32 toy_stream_cookie(const struct toy_flow *fl)
+{
+	net_get_random_once(&toy_cookie_secret, sizeof(toy_cookie_secret));
+	return jhash_3words((__force u32)fl->saddr, (__force u32)fl->daddr,
+			    (__force u32)fl->sport << 16 | (__force u32)fl->dport,
+			    toy_cookie_secret);
+}
+
+/* A new connection on @parent, from the handshake's final ACK @fl. */
+static struct sock *toy_stream_new_child(struct sock *parent,
+					 const struct toy_flow *fl, u32 isn)
+{
+	struct toy_stream_sock *st;
+	struct toy_sock *ts;
+	struct sock *child;
+
+	child = sk_alloc(sock_net(parent), parent->sk_family, GFP_ATOMIC,
+			 parent->sk_prot, 0);
+	if (!child)
+		return NULL;
+	sock_init_data(NULL, child);
+	child->sk_type = parent->sk_type;
+	child->sk_protocol = parent->sk_protocol;
+	child->sk_reuse = parent->sk_reuse;
+	child->sk_rcvbuf = READ_ONCE(parent->sk_rcvbuf);
+	child->sk_sndbuf = READ_ONCE(parent->sk_sndbuf);
+	child->sk_uid = parent->sk_uid;
+	toy_sock_init(child);
+	toy_stream_init_sock(child);
+
+	ts = toy_sk(child);
+	st = &ts->st;
+	ts->daddr = fl->saddr;
+	ts->dport = fl->sport;
+	st->snd_una = isn + 1;
+	st->snd_nxt = isn + 1;
+	st->write_seq = isn + 1;
+	st->snd_wnd = fl->window * TOY_WINDOW_UNIT;
+	st->rcv_nxt = fl->seq;
+	st->copied_seq = fl->seq;
+	st->rcv_edge = fl->seq + toy_stream_free_window(child) *
+		       TOY_WINDOW_UNIT;
+	toy_stream_set_state(child, TOY_ESTABLISHED);
+	toy_port_add_child(parent, child);
+	return child;
+}
+
+/* LISTEN: answer SYNs statelessly; an ACK echoing our cookie is a child. */
+static void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
+				  const struct toy_flow *fl)
+{
+	struct toy_flow reply = {
+		.saddr = fl->daddr, .daddr = fl->saddr,
+		.sport = fl->dport, .dport = fl->sport,
+		.type = fl->type,
+	};
+	struct net_device *dev = skb->dev;
+	struct sk_buff *ctl;
+	struct sock *child;
+	u32 isn = toy_stream_cookie(&reply);
+
+	if (fl->flags & TOY_F_RST)
+		goto drop;
+	/* A full accept queue drops the SYN: the client will retry. */
+	if (sk_acceptq_is_full(sk))
+		goto drop;
+
+	if (fl->flags == TOY_F_SYN) {
+		ctl = toy_skb_alloc_ctl(dev, GFP_ATOMIC);
+		if (!ctl)
+			goto drop;
+		reply.flags = TOY_F_SYN | TOY_F_ACK;
+		reply.seq = isn;
+		reply.ack = fl->seq + 1;
+		reply.window = toy_stream_free_window(sk);
+		toy_stream_xmit(dev, ctl, &reply);
+		goto drop;
+	}
+	if (!(fl->flags & TOY_F_ACK) || (fl->flags & TOY_F_SYN) ||
+	    fl->ack != isn + 1) {
+		toy_stream_reply_rst(dev, fl, skb->len);
+		goto drop;
+	}
+
+	child = toy_stream_new_child(sk, fl, isn);
+	if (!child)
+		goto drop;	/* the client's retransmission retries */
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_PASSIVEOPENS);
+	/* The accept queue owns the child's first reference. */
+	list_add_tail(&toy_st(child)->accept_node, &toy_st(sk)->accept_queue);
+	sk_acceptq_added(sk);
+
+	/* The ACK may carry data, or even a FIN: the child takes it. */
+	local_bh_disable();
+	bh_lock_sock_nested(child);
+	toy_stream_rcv_synced(child, skb, fl);
+	bh_unlock_sock(child);
+	local_bh_enable();
+	sk->sk_data_ready(sk);
+	return;
+drop:
+	kfree_skb(skb);
+}
+
+/* Run one segment through the state machine.  Socket locked; consumes. */
+static void toy_stream_process(struct sock *sk, struct sk_buff *skb)
+{
+	struct toy_flow fl;
+
+	toy_skb_flow(skb, &fl);
+	switch (sk->sk_state) {
+	case TOY_LISTEN:
+		toy_stream_rcv_listen(sk, skb, &fl);
+		break;
+	case TOY_SYN_SENT:
+		toy_stream_rcv_syn_sent(sk, skb, &fl);
+		break;
+	case TOY_CLOSE:
+		toy_stream_reply_rst(skb->dev, &fl, skb->len);
+		kfree_skb(skb);
+		break;
+	default:
+		toy_stream_rcv_synced(sk, skb, &fl);
+		break;
+	}
+}
+
+/**
+ * toy_stream_backlog_rcv() - replay a segment queued while a process
+ *	owned the socket (struct proto .backlog_rcv)
+ * @sk: the socket, owned by the caller of release_sock()
+ * @skb: the segment, consumed
+ *
+ * Return: 0.
+ */
+int toy_stream_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	toy_stream_process(sk, skb);
+	return 0;
+}
+
+/* How well a stream socket bound to the port matches a frame. */
+static int toy_stream_score(const struct sock *sk, const struct toy_flow *fl)
+{
+	const struct toy_sock *ts = toy_sk(sk);
+	__be32 bound = READ_ONCE(ts->rcv_saddr);
+	int state = READ_ONCE(sk->sk_state);
+
+	if (bound != htonl(TOY_ADDR_ANY) && bound != fl->daddr)
+		return -1;
+	if (state == TOY_LISTEN)
+		return bound != htonl(TOY_ADDR_ANY) ? 2 : 1;
+	if (state == TOY_CLOSE)
+		return -1;
+	if (READ_ONCE(ts->daddr) != fl->saddr ||
+	    READ_ONCE(ts->dport) != fl->sport)
+		return -1;
+	return 4;	/* the connection itself beats its listener */
+}
+
+/*
+ * How much may wait in the backlog while a process holds the socket: as
+ * for TCP, both buffers plus 64 KiB, because sk_backlog.len is only reset
+ * once release_sock() has drained the backlog completely.
+ */
+static unsigned int toy_stream_backlog_limit(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
+}
+
+/**
+ * toy_stream_rcv() - a stream or seqpacket frame arrived (softirq)
+ * @tn: the namespace it arrived in
+ * @skb: the validated frame, header pulled; consumed
+ *
+ * Finds the connection (or listener) by address and port and runs the
+ * state machine on it, or queues the frame to the socket backlog if a
+ * process holds the socket lock.  A frame nobody wants is answered with
+ * RST.
+ *
+ * Return: NET_RX_SUCCESS or NET_RX_DROP.
+ */
+int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb)
+{
+	int ret = NET_RX_SUCCESS;
+	struct toy_flow fl;
+	struct sock *sk;
+
+	toy_skb_flow(skb, &fl);
+	if (!toy_addr_is_local(fl.daddr) || !fl.sport) {
+		TOY_INC_STATS(tn, TOY_MIB_HDRERRORS);
+		TOY_INC_STATS(tn, TOY_MIB_INERRORS);
+		goto drop;
+	}
+	sk = toy_port_lookup(tn, &fl, toy_stream_score);
+	if (!sk) {
+		TOY_INC_STATS(tn, TOY_MIB_NOPORTS);
+		toy_stream_reply_rst(skb->dev, &fl, skb->len);
+		goto drop;
+	}
+
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk)) {
+		toy_stream_process(sk, skb);
+	} else if (sk_add_backlog(sk, skb, toy_stream_backlog_limit(sk))) {
+		/* Lost; the sender will retransmit. */
+		TOY_INC_STATS(tn, TOY_MIB_BACKLOGDROPS);
+		atomic_inc(&sk->sk_drops);
+		kfree_skb(skb);
+		ret = NET_RX_DROP;
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return ret;
+drop:
+	kfree_skb(skb);
+	return NET_RX_DROP;
+}
+
+/* ---- process context: the socket calls --------------------------------- */
+
+/*
+ * Wake writers once acknowledgments free enough of the send buffer: the
+ * kernel's sk_stream_write_space(), which is not exported to modules.
+ */
+static void toy_stream_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !sk_stream_is_writeable(sk))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+					   EPOLLWRBAND);
+	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+/**
+ * toy_stream_init_sock() - connection state of a new stream socket
+ * @sk: the socket, fresh from sk_alloc()
+ */
+void toy_stream_init_sock(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	timer_setup(&st->timer, toy_stream_timer, 0);
+	INIT_LIST_HEAD(&st->accept_queue);
+	INIT_LIST_HEAD(&st->accept_node);
+	st->rto = TOY_RTO_INIT;
+	sk->sk_write_space = toy_stream_write_space;
+	/* sock_init_data() leaves this to the family, as inet_create() does. */
+	sk->sk_backlog_rcv = toy_stream_backlog_rcv;
+}
+
+/**
+ * toy_stream_connect() - start the handshake (struct proto .connect)
+ * @sk: an unconnected socket, locked by the caller
+ * @uaddr: a checked struct sockaddr_toy
+ * @addr_len: its length
+ *
+ * Sends the SYN and moves to SYN_SENT; the caller waits (or not) for the
+ * answer.  Return: 0 or a negative errno.
+ */
+int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
+{
+	const struct sockaddr_toy *sa = (const struct sockaddr_toy *)uaddr;
+	__be32 daddr = toy_resolve(sa->stoy_addr);
+	struct toy_stream_sock *st = toy_st(sk);
+	struct toy_sock *ts = toy_sk(sk);
+	u32 isn;
+	int err;
+
+	if (daddr == htonl(TOY_ADDR_BROADCAST))
+		return -ENETUNREACH;
+	if (!toy_route(sk, daddr, &err))
+		return err;
+	err = toy_autobind(sk);
+	if (err)
+		return err;
+	if (ts->rcv_saddr == htonl(TOY_ADDR_ANY))
+		toy_port_set_addr(sk, htonl(TOY_ADDR_LOOPBACK));
+
+	WRITE_ONCE(ts->daddr, daddr);
+	WRITE_ONCE(ts->dport, sa->stoy_port);
+	isn = get_random_u32();
+	st->snd_una = isn;
+	st->snd_nxt = isn + 1;		/* the SYN takes one */
+	st->write_seq = isn + 1;
+	st->snd_wnd = 0;
+	st->retries = 0;
+	st->rto = TOY_RTO_INIT;
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	sock_reset_flag(sk, SOCK_DONE);
+	toy_stream_set_state(sk, TOY_SYN_SENT);
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_ACTIVEOPENS);
+	toy_stream_send_ctl(sk, TOY_F_SYN, isn);
+	toy_stream_arm(sk, st->rto);
+	return 0;
+}
+
+/* Reset every connection still waiting in the accept queue. */
+static void toy_stream_close_listener(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk), *cst;
+	struct sock *child;
+
+	while (!list_empty(&st->accept_queue)) {
+		cst = list_first_entry(&st->accept_queue,
+				       struct toy_stream_sock, accept_node);
+		child = toy_st_sk(cst);
+		list_del_init(&cst->accept_node);
+		sk_acceptq_removed(sk);
+
+		sock_hold(child);
+		local_bh_disable();
+		bh_lock_sock_nested(child);
+		sock_set_flag(child, SOCK_DEAD);	/* never had a user */
+		if (TOYF(child->sk_state) & TOYF_SYNCED)
+			toy_stream_send_rst(child);
+		if (child->sk_state == TOY_CLOSE)
+			toy_stream_destroy(child);
+		else
+			toy_stream_done(child);
+		bh_unlock_sock(child);
+		local_bh_enable();
+		sock_put(child);
+	}
+}
+
+/**
+ * toy_stream_disconnect() - abandon the connection (struct proto .disconnect)
+ * @sk: the socket, locked by the caller
+ * @flags: unused
+ *
+ * Resets a connection, stops listening, or forgets a failed connect, and
+ * leaves the socket in CLOSE, ready for another connect().
+ *
+ * Return: 0.
+ */
+int toy_stream_disconnect(struct sock *sk, int flags)
+{
+	struct toy_sock *ts = toy_sk(sk);
+
+	if (sk->sk_state == TOY_LISTEN)
+		toy_stream_close_listener(sk);
+	else if (TOYF(sk->sk_state) & TOYF_SYNCED)
+		toy_stream_send_rst(sk);
+	toy_stream_set_closed(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	sock_reset_flag(sk, SOCK_DONE);
+	WRITE_ONCE(ts->daddr, 0);
+	WRITE_ONCE(ts->dport, 0);
+	sk_error_report(sk);
+	return 0;
+}
+
+/**
+ * toy_stream_listen() - start or resize listening
+ * @sk: the socket, locked by the caller
+ * @backlog: accept queue limit
+ *
+ * Autobinds like TCP.  Return: 0, -EINVAL unless CLOSE or LISTEN, or
+ * -EADDRINUSE if another socket listens on the address.
+ */
+int toy_stream_listen(struct sock *sk, int backlog)
+{
+	int err;
+
+	if (sk->sk_state == TOY_LISTEN) {
+		WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+		return 0;
+	}
+	if (sk->sk_state != TOY_CLOSE)
+		return -EINVAL;
+	err = toy_autobind(sk);
+	if (err)
+		return err;
+	if (toy_port_listener_conflict(sk))
+		return -EADDRINUSE;
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	sk->sk_ack_backlog = 0;
+	toy_stream_set_state(sk, TOY_LISTEN);
+	return 0;
+}
+
+/**
+ * toy_stream_accept() - take a connection from the accept queue
+ * @sk: the listener
+ * @flags: O_NONBLOCK
+ * @err: set when NULL is returned
+ *
+ * Return: the child socket (the caller grafts it), or NULL with -EINVAL
+ * (not listening), -EAGAIN, or a signal's errno.
+ */
+struct sock *toy_stream_accept(struct sock *sk, int flags, int *err)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct toy_stream_sock *st = toy_st(sk), *cst;
+	struct sock *child = NULL;
+	long timeo;
+
+	lock_sock(sk);
+	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	add_wait_queue(sk_sleep(sk), &wait);
+	for (;;) {
+		*err = -EINVAL;
+		if (sk->sk_state != TOY_LISTEN)
+			break;
+		if (!list_empty(&st->accept_queue)) {
+			cst = list_first_entry(&st->accept_queue,
+					       struct toy_stream_sock,
+					       accept_node);
+			list_del_init(&cst->accept_node);
+			sk_acceptq_removed(sk);
+			child = toy_st_sk(cst);
+			break;
+		}
+		*err = -EAGAIN;
+		if (!timeo)
+			break;
+		*err = sock_intr_errno(timeo);
+		if (signal_pending(current))
+			break;
+		sk_wait_event(sk, &timeo, !list_empty(&st->accept_queue) ||
+			      sk->sk_state != TOY_LISTEN, &wait);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	release_sock(sk);
+	return child;
+}
+
+/**
+ * toy_stream_shutdown() - shut down sending (struct proto .shutdown)
+ * @sk: the socket, locked by the caller, sk_shutdown already updated
+ * @how: RCV_SHUTDOWN and/or SEND_SHUTDOWN
+ *
+ * Sending side: the FIN goes out behind the queued data.
+ */
+void toy_stream_shutdown(struct sock *sk, int how)
+{
+	if (!(how & SEND_SHUTDOWN))
+		return;
+	if (sk->sk_state == TOY_ESTABLISHED) {
+		toy_stream_set_state(sk, TOY_FIN_WAIT1);
+		toy_stream_queue_fin(sk);
+	} else if (sk->sk_state == TOY_CLOSE_WAIT) {
+		toy_stream_set_state(sk, TOY_LAST_ACK);
+		toy_stream_queue_fin(sk);
+	}
+}
+
+/**
+ * toy_stream_inq() - bytes the user can read now
+ * @sk: the socket; lockless
+ *
+ * Return: the count (the peer's FIN is not a byte).
+ */
+int toy_stream_inq(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	int n;
+
+	if (READ_ONCE(sk->sk_state) == TOY_LISTEN)
+		return 0;
+	n = READ_ONCE(st->rcv_nxt) - READ_ONCE(st->copied_seq);
+	if (n > 0 && sock_flag(sk, SOCK_DONE))
+		n--;
+	return max(n, 0);
+}
+
+/**
+ * toy_stream_outq() - bytes sent or queued but not yet acknowledged
+ * @sk: the socket; lockless
+ *
+ * Return: the count.
+ */
+int toy_stream_outq(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	if (READ_ONCE(sk->sk_state) == TOY_LISTEN)
+		return 0;
+	return READ_ONCE(st->write_seq) - READ_ONCE(st->snd_una);
+}
+
+/**
+ * toy_stream_close() - the user's last close (struct proto .close)
+ * @sk: the socket
+ * @timeout: linger time (not supported: close never waits)
+ *
+ * Unread data means the peer's bytes are lost: reset, as TCP does.
+ * Otherwise a FIN goes out, and the orphaned socket finishes the close on
+ * its own.  A listener resets the connections nobody accepted.
+ */
+void toy_stream_close(struct sock *sk, long timeout)
+{
+	bool unread;
+
+	sock_hold(sk);	/* destroy may drop the last other reference */
+	lock_sock(sk);
+	unread = toy_stream_inq(sk) > 0;
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	__skb_queue_purge(&sk->sk_receive_queue);
+
+	switch (sk->sk_state) {
+	case TOY_LISTEN:
+		toy_stream_close_listener(sk);
+		toy_stream_set_closed(sk);
+		break;
+	case TOY_SYN_SENT:
+		toy_stream_set_closed(sk);
+		break;
+	case TOY_ESTABLISHED:
+	case TOY_CLOSE_WAIT:
+		if (unread) {
+			toy_stream_send_rst(sk);
+			toy_stream_set_closed(sk);
+		} else {
+			toy_stream_set_state(sk, sk->sk_state ==
+					     TOY_ESTABLISHED ? TOY_FIN_WAIT1 :
+					     TOY_LAST_ACK);
+			toy_stream_queue_fin(sk);
+		}
+		break;
+	default:
+		if (unread && sk->sk_state != TOY_CLOSE) {
+			toy_stream_send_rst(sk);
+			toy_stream_set_closed(sk);
+		}
+		break;	/* already closing */
+	}
+
+	sock_orphan(sk);
+	if (sk->sk_state == TOY_CLOSE)
+		toy_stream_destroy(sk);
+	else
+		toy_stream_rearm(sk, false);
+	release_sock(sk);
+	sock_put(sk);
+}
+
+/**
+ * toy_stream_sendmsg() - queue bytes (or a record) for sending (.sendmsg)
+ * @sk: the socket
+ * @msg: the data
+ * @len: its length
+ *
+ * Blocks while the send buffer is full, unless MSG_DONTWAIT.  A seqpacket
+ * record must fit one segment.  As TCP: EPIPE (with SIGPIPE unless
+ * MSG_NOSIGNAL) once sending is shut down or the connection is gone, a
+ * pending error first, and a partial count if some bytes were queued.
+ *
+ * Return: bytes queued, or a negative errno.
+ */
+int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
+	struct sk_buff *skb;
+	size_t copied = 0, size;
+	unsigned int mss;
+	long timeo;
+	int err;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	if (!(TOYF(sk->sk_state) & (TOYF(TOY_ESTABLISHED) |
+				    TOYF(TOY_CLOSE_WAIT)))) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto out_err;
+	}
+	mss = toy_max_payload(dev);
+	err = -EMSGSIZE;
+	if (toy_is_seqpacket(sk) && len > mss)
+		goto out_err;
+
+	while (copied < len) {
+		err = -EPIPE;
+		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+			goto out_err;
+		if (!sk_stream_memory_free(sk)) {
+			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+			err = sk_stream_wait_memory(sk, &timeo);
+			if (err)
+				goto out_err;
+			continue;
+		}
+		size = min_t(size_t, len - copied, mss);
+		skb = toy_skb_alloc_data(sk, dev, msg, size, &err);
+		if (!skb)
+			goto out_err;
+		toy_stream_queue(sk, skb, size, TOY_F_DATA);
+		copied += size;
+		toy_stream_push(sk);
+		/* Let acknowledgments that queued up meanwhile in. */
+		sk_flush_backlog(sk);
+	}
+	release_sock(sk);
+	return copied;
+
+out_err:
+	if (copied) {
+		release_sock(sk);
+		return copied;
+	}
+	err = sk_stream_error(sk, msg->msg_flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/* Tell the peer about space the reader just freed, if it matters. */
+static void toy_stream_window_update(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	u32 adv = st->rcv_edge - st->rcv_nxt;
+	u32 win = toy_stream_free_window(sk) * TOY_WINDOW_UNIT;
+
+	/* As tcp_cleanup_rbuf(): worth a segment once the window doubles. */
+	if ((TOYF(sk->sk_state) & TOYF_CAN_RECV) && win >= 2 * adv && win)
+		toy_stream_send_ack(sk);
+}
+
+/* Give up waiting for more?  Sets *@ret for the "nothing copied" cases. */
+static bool toy_stream_recv_stop(struct sock *sk, int copied, long timeo,
+				 int *ret)
+{
+	if (copied)
+		return sk->sk_err || sk->sk_state == TOY_CLOSE ||
+		       (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+		       signal_pending(current);
+	*ret = 0;
+	if (sock_flag(sk, SOCK_DONE) || (sk->sk_shutdown & RCV_SHUTDOWN))
+		return true;	/* end of stream */
+	if (sk->sk_err) {
+		*ret = sock_error(sk);
+		return true;
+	}
+	if (sk->sk_state == TOY_CLOSE) {
+		*ret = -ENOTCONN;	/* never connected */
+		return true;
+	}
+	if (!timeo) {
+		*ret = -EAGAIN;
+		return true;
+	}
+	if (signal_pending(current)) {
+		*ret = sock_intr_errno(timeo);
+		return true;
+	}
+	return false;
+}
+
+/**
+ * toy_stream_recvmsg() - read bytes (or one record) (.recvmsg)
+ * @sk: the socket
+ * @msg: where the data goes
+ * @len: room in @msg
+ * @flags: MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT, MSG_TRUNC (seqpacket)
+ * @addr_len: not used (a stream has no per-message address)
+ *
+ * A stream read returns what is there (at least SO_RCVLOWAT bytes, or
+ * everything with MSG_WAITALL); a seqpacket read returns one record,
+ * truncated with MSG_TRUNC if @len is short.
+ *
+ * Return: bytes read, 0 at end of stream, or a negative errno.
+ */
+int toy_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		       int flags, int *addr_len)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	bool seqpacket = toy_is_seqpacket(sk);
+	u32 peek_seq, *seq;
+	struct sk_buff *skb;
+	int copied = 0, target, ret;
+	long timeo;
+
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	lock_sock(sk);
+	ret = -ENOTCONN;
+	if (sk->sk_state == TOY_LISTEN)
+		goto out;
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = seqpacket ? 1 : sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	peek_seq = st->copied_seq;
+	seq = (flags & MSG_PEEK) ? &peek_seq : &st->copied_seq;
+
+	do {
+		u32 offset = 0, used;
+		bool found = false;
+
+		skb_queue_walk(&sk->sk_receive_queue, skb) {
+			offset = *seq - TOY_SKB_CB(skb)->seq;
+			if (offset < skb->len || (seqpacket && !offset)) {
+				found = true;
+				break;
+			}
+		}
+		if (!found) {
+			if (copied >= target && !READ_ONCE(sk->sk_backlog.tail))
+				break;
+			if (toy_stream_recv_stop(sk, copied, timeo, &ret)) {
+				if (!copied)
+					goto out;
+				break;
+			}
+			if (copied >= target) {
+				release_sock(sk);	/* run the backlog */
+				lock_sock(sk);
+			} else {
+				sk_wait_data(sk, &timeo,
+					     skb_peek_tail(&sk->sk_receive_queue));
+			}
+			continue;
+		}
+
+		used = min_t(size_t, skb->len - offset, len - copied);
+		ret = skb_copy_datagram_msg(skb, offset, msg, used);
+		if (ret) {
+			if (!copied)
+				copied = -EFAULT;
+			break;
+		}
+		copied += used;
+		if (seqpacket) {
+			/* One record per call; the rest of it is lost. */
+			if (used < skb->len) {
+				msg->msg_flags |= MSG_TRUNC;
+				if (flags & MSG_TRUNC)
+					copied = skb->len;
+			}
+			used = skb->len;
+		}
+		WRITE_ONCE(*seq, *seq + used);
+		if (!(flags & MSG_PEEK) && offset + used >= skb->len) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			consume_skb(skb);
+		}
+		if (seqpacket)
+			break;
+	} while (copied < len);
+
+	if (!(flags & MSG_PEEK))
+		toy_stream_window_update(sk);
+	ret = copied;
+out:
+	release_sock(sk);
+	return ret;
+}
+
+/**
+ * toy_stream_poll() - readiness of a stream socket, as tcp_poll() reports it
+ * @file: the file
+ * @sock: the socket
+ * @wait: the poll table
+ *
+ * Return: the event mask.
+ */
+__poll_t toy_stream_poll(struct file *file, struct socket *sock,
+			 poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	int state = READ_ONCE(sk->sk_state);
+	u8 shutdown = READ_ONCE(sk->sk_shutdown);
+	__poll_t mask = 0;
+
+	sock_poll_wait(file, sock, wait);
+	if (state == TOY_LISTEN)
+		return READ_ONCE(sk->sk_ack_backlog) ? EPOLLIN | EPOLLRDNORM : 0;
+
+	if (shutdown == SHUTDOWN_MASK || state == TOY_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (state != TOY_SYN_SENT) {
+		int target = sock_rcvlowat(sk, 0, INT_MAX);
+
+		if (toy_stream_inq(sk) >= target)
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (!(shutdown & SEND_SHUTDOWN)) {
+			if (sk_stream_is_writeable(sk)) {
+				mask |= EPOLLOUT | EPOLLWRNORM;
+			} else {
+				sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+				/* Re-check after setting the flag, as
+				 * tcp_poll() does, so no wakeup is missed.
+				 */
+				smp_mb__after_atomic();
+				if (sk_stream_is_writeable(sk))
+					mask |= EPOLLOUT | EPOLLWRNORM;
+			}
+		} else {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
+	if (READ_ONCE(sk->sk_err) ||
+	    !skb_queue_empty_lockless(&sk->sk_error_queue))
+		mask |= EPOLLERR;
+	return mask;
+}
