@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmmod_test.c - af_toy.ko cannot be unloaded under a live socket, can be
+ * unloaded once the last socket is closed, and comes back cleanly.
+ *
+ * Run it last: it unloads and reloads the module.  It needs
+ *     TOY_KO=/path/to/af_toy.ko[:/another/candidate.ko...]
+ * to load the module again (the first candidate whose build-id is the
+ * loaded module's), and the module loaded when it starts; either missing
+ * makes the test SKIP (never leaving the module unloaded).
+ *
+ * Each of the 50 rounds:
+ *   open a socket (bound, with a datagram queued on it);
+ *   delete_module("af_toy", O_NONBLOCK) fails: EWOULDBLOCK (or EBUSY);
+ *   close the socket; delete_module succeeds;
+ *   socket(family) now fails with EAFNOSUPPORT;
+ *   finit_module() loads it again; socket() works again.
+ */
+#include <limits.h>
+#include <sys/utsname.h>
+
+#include "toy_util.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+#define ROUNDS 50
+
+static int delete_module(const char *name, unsigned int flags)
+{
+	return syscall(SYS_delete_module, name, flags);
+}
+
+static int load_module(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
+}
+
+/* A socket bound to loopback with one datagram waiting in its queue. */
+static int busy_socket(const struct fam *f)
+{
+	uint16_t port;
+	int s = bound_socket(f, &port);
+
+	if (s < 0)
+		return -1;
+	if (fam_sendto(f, s, "queued", 6, 0, INADDR_LOOPBACK, port) != 6 ||
+	    wait_fd(s, POLLIN, WAIT_MS) != POLLIN) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+static char ko_buf[8 << 20];
+
+/* Read a .ko into ko_buf; returns its length or -1. */
+static ssize_t read_ko(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len = 0, r;
+
+	if (fd < 0)
+		return -1;
+	while (len < (ssize_t)sizeof(ko_buf) - 1 &&
+	       (r = read(fd, ko_buf + len, sizeof(ko_buf) - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	return len;
+}
+
+/*
+ * Is @path the module that is loaded?  The loaded module's GNU build-id
+ * note (/sys/module/af_toy/notes/.note.gnu.build-id) must appear in the
+ * file.  Without that note, fall back to the kernel release the .ko was
+ * built for ("vermagic=RELEASE ..."), so that a module for another kernel
+ * is never loaded in place of the one under test.
+ * Returns NULL if it matches, else why not.
+ */
+static const char *ko_mismatch(const char *path, char *why, size_t n)
+{
+	char note[256], *p;
+	ssize_t len = read_ko(path), nlen;
+	struct utsname u;
+	size_t i;
+	int fd;
+
+	if (len < 0) {
+		snprintf(why, n, "%s: %s", path, strerror(errno));
+		return why;
+	}
+	fd = open(TOY_SYSFS_MODULE "/notes/.note.gnu.build-id", O_RDONLY);
+	if (fd >= 0) {
+		nlen = read(fd, note, sizeof(note));
+		close(fd);
+		if (nlen > 16) {
+			if (memmem(ko_buf, len, note, nlen))
+				return NULL;
+			snprintf(why, n, "%s is not the loaded build (build-id)",
+				 path);
+			return why;
+		}
+	}
+	uname(&u);
+	p = memmem(ko_buf, len, "vermagic=", 9);
+	if (!p) {
+		snprintf(why, n, "%s: no vermagic", path);
+		return why;
+	}
+	p += 9;
+	for (i = 0; p + i < ko_buf + len && p[i] && p[i] != ' '; i++)
+		;
+	if (i != strlen(u.release) || strncmp(p, u.release, i)) {
+		snprintf(why, n, "%s is built for %.*s, this is %s", path,
+			 (int)i, p, u.release);
+		return why;
+	}
+	return NULL;
+}
+
+FIXTURE(rmmod) {
+	char params[32];
+	char ko_path[PATH_MAX];
+	const char *ko;
+	bool unloaded;
+};
+
+/* TOY_KO may list several candidates, separated by ':'; the first that
+ * is the loaded module is used. */
+FIXTURE_SETUP(rmmod)
+{
+	char list[4096], why[512] = "TOY_KO is unset", *tok, *save = NULL;
+	const char *env = getenv("TOY_KO");
+	int fam;
+
+	self->ko = NULL;
+	self->unloaded = false;
+	if (!toy_module_loaded())
+		SKIP(return, "af_toy.ko is not loaded");
+	snprintf(list, sizeof(list), "%s", env ? env : "");
+	for (tok = strtok_r(list, ":", &save); tok;
+	     tok = strtok_r(NULL, ":", &save)) {
+		if (!ko_mismatch(tok, why, sizeof(why))) {
+			snprintf(self->ko_path, sizeof(self->ko_path), "%s",
+				 tok);
+			self->ko = self->ko_path;
+			break;
+		}
+		TH_LOG("%s", why);
+	}
+	if (!self->ko)
+		SKIP(return, "no TOY_KO candidate is the loaded module (%s)",
+		     why);
+	TH_LOG("reloading %s", self->ko);
+	fam = toy_family();
+	/* reload with the family it was loaded with */
+	if (fam != AF_TOY)
+		snprintf(self->params, sizeof(self->params), "family=%d", fam);
+	else
+		self->params[0] = 0;
+}
+
+FIXTURE_TEARDOWN(rmmod)
+{
+	/* never leave the module unloaded */
+	if (self->ko && !toy_module_loaded() && self->unloaded)
+		if (load_module(self->ko, self->params))
+			TH_LOG("could not reload %s: %s", self->ko,
+			       strerror(errno));
+}
+
+TEST_F_TIMEOUT(rmmod, unload_only_without_sockets, 600)
+{
+	struct fam f;
+	int round, retried = 0, max_tries = 0;
+
+	/* the 6.1 harness runs the body after a SKIP in setup */
+	if (_metadata->skip)
+		return;
+	fam_init(&f, true);
+	TH_LOG("family %d, reload parameters \"%s\"", f.family, self->params);
+
+	for (round = 0; round < ROUNDS; round++) {
+		long long deadline;
+		int s, s2, tries = 0, ret;
+		char buf[8];
+
+		s = busy_socket(&f);
+		if (s < 0)
+			TH_LOG("round %d: socket: %s", round, strerror(errno));
+		ASSERT_LE(0, s);
+
+		/* in use: refused, and the socket still works */
+		ret = delete_module("af_toy", O_NONBLOCK);
+		if (ret == 0)
+			self->unloaded = true;
+		ASSERT_EQ(-1, ret);
+		if (errno != EWOULDBLOCK && errno != EBUSY)
+			TH_LOG("round %d: delete_module: %s", round,
+			       strerror(errno));
+		ASSERT_TRUE(errno == EWOULDBLOCK || errno == EBUSY);
+		ASSERT_TRUE(toy_module_loaded());
+		ASSERT_EQ(6, recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+		/* close one with its datagram still queued, too */
+		s2 = busy_socket(&f);
+		ASSERT_LE(0, s2);
+		close(s2);
+		close(s);
+
+		/*
+		 * Unused: unload succeeds.  A socket's last module reference
+		 * may be dropped after an RCU grace period (SOCK_RCU_FREE),
+		 * so EWOULDBLOCK is retried for a bounded time.
+		 */
+		deadline = now_ms() + WAIT_MS;
+		while ((ret = delete_module("af_toy", O_NONBLOCK)) != 0 &&
+		       (errno == EWOULDBLOCK || errno == EBUSY) &&
+		       now_ms() < deadline) {
+			tries++;
+			tiny_pause();
+		}
+		if (ret)
+			TH_LOG("round %d: delete_module after close: %s",
+			       round, strerror(errno));
+		ASSERT_EQ(0, ret);
+		self->unloaded = true;
+		if (tries) {
+			retried++;
+			if (tries > max_tries)
+				max_tries = tries;
+		}
+		ASSERT_FALSE(toy_module_loaded());
+
+		/* the family is gone */
+		s2 = socket(f.family, SOCK_DGRAM, 0);
+		if (s2 >= 0)
+			close(s2);
+		ASSERT_EQ(-1, s2);
+		ASSERT_EQ(EAFNOSUPPORT, errno);
+
+		/* and comes back */
+		ret = load_module(self->ko, self->params);
+		if (ret)
+			TH_LOG("round %d: finit_module(%s): %s", round,
+			       self->ko, strerror(errno));
+		ASSERT_EQ(0, ret);
+		self->unloaded = false;
+		ASSERT_TRUE(toy_module_loaded());
+		ASSERT_EQ(f.family, toy_family());
+	}
+	TH_LOG("%d rounds; %d needed retries after close (at most %d)",
+	       ROUNDS, retried, max_tries);
+
+	/* the reloaded module works */
+	{
+		int s = busy_socket(&f);
+
+		ASSERT_LE(0, s);
+		close(s);
+	}
+}
+
+TEST_HARNESS_MAIN
