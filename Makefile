@@ -25,7 +25,7 @@ clean:
 
 # Userspace programs (never the module) are built on the host and run in
 # the guest, which sees the host's file system read-only.
-examples: build/examples/toy_dgram
+examples: build/examples/toy_dgram build/examples/toy_stream
 
 build/examples/%: examples/%.c include/uapi/linux/toy.h
 	@mkdir -p $(dir $@)

@@ -46,6 +46,22 @@ cat /proc/net/toy
 "$BIN/toy_dgram" client "$PORT" "hello, toy" "datagrams keep" "their boundaries"
 wait "$server_pid"
 
+section "a stream echo: connect, three writes, shutdown, close"
+tcpdump -i toy0 -n -l -c 10 >"$tmp/tcpdump-stream.txt" 2>"$tmp/tcpdump2.err" &
+tcpdump2_pid=$!
+wait_for "tcpdump to listen" grep -q "listening on" "$tmp/tcpdump2.err"
+"$BIN/toy_stream" server 7010 1 &
+stream_pid=$!
+wait_for "the stream server to listen" bound 7010
+"$BIN/toy_stream" client 7010 "a byte stream" "over AF_TOY" "with TCP's handshake"
+wait "$stream_pid"
+wait "$tcpdump2_pid" || true
+echo "--- the first frames on toy0, each seen twice (Out as toy0 sends it, In as it loops back)."
+echo "    Third header byte = flags: SYN 02, SYN+ACK 06, ACK 04, data+ACK 05, then the echo's ACK 04:"
+cat "$tmp/tcpdump-stream.txt"
+echo "--- /proc/net/toy after close: the closing side waits in TIME_WAIT (st 06)"
+cat /proc/net/toy
+
 section "what the wire saw (tcpdump -i toy0)"
 wait "$tcpdump_pid" || true
 cat "$tmp/tcpdump.txt"
