@@ -672,6 +672,48 @@ drop:
 	kfree_skb(skb);
 }
 
+static void toy_stream_process(struct sock *sk, struct sk_buff *skb);
+static int toy_stream_score(const struct sock *sk, const struct toy_flow *fl);
+
+/*
+ * How much may wait in the backlog while a process holds the socket: as
+ * for TCP, both buffers plus 64 KiB, because sk_backlog.len is only reset
+ * once release_sock() has drained the backlog completely.
+ */
+static unsigned int toy_stream_backlog_limit(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
+}
+
+/*
+ * Run @skb through @sk's state machine now, or queue it to the socket
+ * backlog if a process owns the socket.  @nested: @sk is a child whose
+ * listener is locked by the caller.  Consumes @skb.
+ */
+static int toy_stream_deliver(struct sock *sk, struct sk_buff *skb,
+			      bool nested)
+{
+	int ret = NET_RX_SUCCESS;
+
+	local_bh_disable();
+	if (nested)
+		bh_lock_sock_nested(sk);
+	else
+		bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk)) {
+		toy_stream_process(sk, skb);
+	} else if (sk_add_backlog(sk, skb, toy_stream_backlog_limit(sk))) {
+		/* Lost; the sender will retransmit. */
+		TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_BACKLOGDROPS);
+		atomic_inc(&sk->sk_drops);
+		kfree_skb(skb);
+		ret = NET_RX_DROP;
+	}
+	bh_unlock_sock(sk);
+	local_bh_enable();
+	return ret;
+}
+
 /* SYN_SENT: waiting for the listener's SYN+ACK (or RST). */
 static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 				    const struct toy_flow *fl)
@@ -792,6 +834,23 @@ static void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
 		goto drop;
 	}
 
+	/*
+	 * Another segment of this connection may have created the child
+	 * while this one waited for the listener (on another CPU, or in the
+	 * backlog): then it is that child's.
+	 */
+	rcu_read_lock();
+	child = toy_port_lookup(toy_pernet(sock_net(sk)), fl,
+				toy_stream_score);
+	rcu_read_unlock();
+	if (child && child != sk) {
+		toy_stream_deliver(child, skb, true);
+		sock_put(child);
+		return;
+	}
+	if (child)
+		sock_put(child);
+
 	child = toy_stream_new_child(sk, fl, isn);
 	if (!child)
 		goto drop;	/* the client's retransmission retries */
@@ -801,11 +860,7 @@ static void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
 	sk_acceptq_added(sk);
 
 	/* The ACK may carry data, or even a FIN: the child takes it. */
-	local_bh_disable();
-	bh_lock_sock_nested(child);
-	toy_stream_rcv_synced(child, skb, fl);
-	bh_unlock_sock(child);
-	local_bh_enable();
+	toy_stream_deliver(child, skb, true);
 	sk->sk_data_ready(sk);
 	return;
 drop:
@@ -868,16 +923,6 @@ static int toy_stream_score(const struct sock *sk, const struct toy_flow *fl)
 	return 4;	/* the connection itself beats its listener */
 }
 
-/*
- * How much may wait in the backlog while a process holds the socket: as
- * for TCP, both buffers plus 64 KiB, because sk_backlog.len is only reset
- * once release_sock() has drained the backlog completely.
- */
-static unsigned int toy_stream_backlog_limit(const struct sock *sk)
-{
-	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
-}
-
 /**
  * toy_stream_rcv() - a stream or seqpacket frame arrived (softirq)
  * @tn: the namespace it arrived in
@@ -892,9 +937,9 @@ static unsigned int toy_stream_backlog_limit(const struct sock *sk)
  */
 int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb)
 {
-	int ret = NET_RX_SUCCESS;
 	struct toy_flow fl;
 	struct sock *sk;
+	int ret;
 
 	toy_skb_flow(skb, &fl);
 	if (!toy_addr_is_local(fl.daddr) || !fl.sport) {
@@ -909,17 +954,7 @@ int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb)
 		goto drop;
 	}
 
-	bh_lock_sock_nested(sk);
-	if (!sock_owned_by_user(sk)) {
-		toy_stream_process(sk, skb);
-	} else if (sk_add_backlog(sk, skb, toy_stream_backlog_limit(sk))) {
-		/* Lost; the sender will retransmit. */
-		TOY_INC_STATS(tn, TOY_MIB_BACKLOGDROPS);
-		atomic_inc(&sk->sk_drops);
-		kfree_skb(skb);
-		ret = NET_RX_DROP;
-	}
-	bh_unlock_sock(sk);
+	ret = toy_stream_deliver(sk, skb, false);
 	sock_put(sk);
 	return ret;
 drop:
