@@ -1,0 +1,579 @@
+#!/bin/bash
+# scripts/vm.sh - run a command inside a throw-away QEMU VM that sees the
+# host's root file system read-only, and return the command's exit status.
+#
+# Usage:
+#   scripts/vm.sh [options] -- COMMAND...
+#
+# Kernel (default: the stock 6.1 kernel from scripts/kernels.sh):
+#   --kernel RELEASE      stock kernel /boot/vmlinuz-RELEASE; the 9p/virtio
+#                         modules come from /lib/modules/RELEASE.  "6.1" and
+#                         "6.12" mean the releases scripts/kernels.sh picks
+#   --kernel-image PATH   a custom kernel image (bzImage) with virtio-pci and
+#                         9p built in; booted with acpi=noirq (see below)
+#   --modules-dir DIR     with --kernel-image: its module tree (the directory
+#                         holding modules.dep); 9p/virtio modules are loaded
+#                         from it if present, and it appears in the guest as
+#                         /lib/modules/$(uname -r) so modprobe works
+# Module under test:
+#   --module PATH.ko      insmod this module before the command (repeatable,
+#                         loaded in order); the run fails with exit 4 if
+#                         insmod fails
+#   --module-args "a=b"   parameters for the preceding --module
+#   --rmmod               rmmod the modules (reverse order) after the command;
+#                         a failing rmmod fails an otherwise successful run
+# Run:
+#   --timeout SECONDS     wall-clock limit for the whole VM (default 1200)
+#   --log FILE            keep the full serial log in FILE
+#   --mem MB              guest memory (default 2048)
+#   --smp N               guest CPUs (default 2)
+#   --env NAME=VALUE      export a variable to the command (repeatable)
+#   --append "ARGS"       extra kernel command-line arguments
+#   --kvm                 use KVM (-accel kvm -cpu host) instead of TCG
+#   -h, --help            this text
+#
+# COMMAND: a single argument is a shell script, run with sh -c (e.g.
+# 'uname -r; exit 7'); several arguments are a command and its arguments,
+# quoted exactly.  It runs as root in "chroot /host", in the directory vm.sh
+# was started from, with HOME=/root, a standard PATH, AF_TOY_VM=1, stdin
+# /dev/null, and stdout/stderr on the serial console, streamed live to
+# vm.sh's stdout.  Inside the guest, /proc, /sys, /dev, /dev/pts, /dev/shm,
+# /tmp and /run (tmpfs: the host's /tmp and /run are NOT visible),
+# debugfs and tracefs are mounted and lo is up; everything else is the
+# host's file system, read-only.
+#
+# After the command, leftover processes are killed, --rmmod runs, and on
+# kernels with kmemleak a scan runs (after a 5 s wait: kmemleak ignores
+# younger objects; boot-time reports are cleared before the command).  Then
+# the guest's whole kernel log is printed between
+# "==== af_toy-vm ... kernel-log begin/end ====" markers and checked for
+# BUG/WARNING/Oops/KASAN/UBSAN/kmemleak/lockdep/refcount/hung-task/list
+# corruption reports.
+#
+# Cached (rebuilt when stale) under ${XDG_CACHE_HOME:-~/.cache}/af_toy/vm/:
+# the busybox initramfs per kernel and, for compressed kernels with
+# CONFIG_PVH, the unpacked vmlinux (booting it skips ~2.5 s of xz
+# decompression under TCG).
+#
+# Exit status:
+#   the command's own status, or
+#   2    usage error
+#   3    the command succeeded but the kernel log has a bug report
+#   4    insmod of a --module failed (or --rmmod failed)
+#   124  timeout (the guest kills the command a little before --timeout and
+#        still dumps its kernel log; QEMU itself is killed at --timeout)
+#   125  the VM did not report a result (kernel panic, init failure,
+#        QEMU error) or another harness error
+# On any failure the serial log is kept and its path printed.
+
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+GUEST_INIT=$SCRIPT_DIR/guest-init.sh
+CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/af_toy/vm
+
+# Bump when the initramfs layout changes so cached images are rebuilt.
+INITRAMFS_FORMAT=1
+
+# Modules the stock kernels need for the 9p root (missing or built-in ones
+# are skipped; their dependencies are resolved with modules.dep).
+NINEP_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev
+	virtio_pci netfs fscache 9pnet 9pnet_virtio 9p)
+
+# Kernel-log lines that make a run fail ...
+BAD_LOG_RE='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|unreferenced object|refcount_t:|possible recursive locking|possible circular locking|inconsistent lock state|INFO: task .* blocked|general protection fault|Call Trace|list_add corruption|list_del corruption'
+# ... unless they are one of these known-benign lines (keep this narrow).
+BENIGN_LOG_RE='kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started'
+
+die() {
+	echo "vm.sh: $*" >&2
+	exit 125
+}
+
+usage() {
+	sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0"
+}
+
+usage_error() {
+	echo "vm.sh: $*" >&2
+	echo "Try 'scripts/vm.sh --help'." >&2
+	exit 2
+}
+
+# shquote STRING: STRING as one POSIX sh word.
+shquote() {
+	local s=${1//\'/\'\\\'\'}
+	printf "'%s'" "$s"
+}
+
+# --- arguments ---------------------------------------------------------------
+
+KERNEL_REL=
+KERNEL_IMAGE=
+MODULES_DIR=
+MODULES=()
+MODARGS=()
+RMMOD=0
+TIMEOUT=1200
+LOG=
+MEM=2048
+SMP=2
+ENVS=()
+APPEND=
+ACCEL=(-accel tcg -cpu max)
+
+need_arg() {
+	[[ $# -ge 2 ]] || usage_error "option $1 needs an argument"
+}
+
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--kernel) need_arg "$@"; KERNEL_REL=$2; shift 2 ;;
+	--kernel-image) need_arg "$@"; KERNEL_IMAGE=$2; shift 2 ;;
+	--modules-dir) need_arg "$@"; MODULES_DIR=$2; shift 2 ;;
+	--module) need_arg "$@"; MODULES+=("$2"); MODARGS+=(""); shift 2 ;;
+	--module-args)
+		need_arg "$@"
+		[[ ${#MODULES[@]} -gt 0 ]] || usage_error "--module-args must follow --module"
+		MODARGS[${#MODARGS[@]} - 1]=$2
+		shift 2
+		;;
+	--rmmod) RMMOD=1; shift ;;
+	--timeout) need_arg "$@"; TIMEOUT=$2; shift 2 ;;
+	--log) need_arg "$@"; LOG=$2; shift 2 ;;
+	--mem) need_arg "$@"; MEM=$2; shift 2 ;;
+	--smp) need_arg "$@"; SMP=$2; shift 2 ;;
+	--env) need_arg "$@"; ENVS+=("$2"); shift 2 ;;
+	--append) need_arg "$@"; APPEND="$APPEND $2"; shift 2 ;;
+	--kvm) ACCEL=(-accel kvm -cpu host); shift ;;
+	-h | --help) usage; exit 0 ;;
+	--) shift; break ;;
+	*) usage_error "unknown option '$1' (the command goes after --)" ;;
+	esac
+done
+[[ $# -gt 0 ]] || usage_error "no command given (scripts/vm.sh [options] -- COMMAND...)"
+
+[[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || usage_error "--timeout wants whole seconds"
+[[ $MEM =~ ^[1-9][0-9]*$ ]] || usage_error "--mem wants megabytes"
+[[ $SMP =~ ^[1-9][0-9]*$ ]] || usage_error "--smp wants a number"
+[[ -n $KERNEL_REL && -n $KERNEL_IMAGE ]] &&
+	usage_error "--kernel and --kernel-image are exclusive"
+[[ -n $MODULES_DIR && -z $KERNEL_IMAGE ]] &&
+	usage_error "--modules-dir goes with --kernel-image"
+for e in "${ENVS[@]}"; do
+	[[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || usage_error "--env wants NAME=VALUE, got '$e'"
+done
+
+# --- kernel ------------------------------------------------------------------
+
+if [[ -n $KERNEL_IMAGE ]]; then
+	[[ -r $KERNEL_IMAGE ]] || die "kernel image '$KERNEL_IMAGE' not readable"
+	KERNEL_IMAGE=$(readlink -f "$KERNEL_IMAGE")
+	MODDIR=
+	if [[ -n $MODULES_DIR ]]; then
+		[[ -f $MODULES_DIR/modules.dep ]] ||
+			die "--modules-dir '$MODULES_DIR' has no modules.dep (run depmod)"
+		MODDIR=$(readlink -f "$MODULES_DIR")
+	fi
+	# Cache name: "custom-" + a hash of the image's path + its base name.
+	KNAME=custom-$(echo "$KERNEL_IMAGE" | sha256sum | cut -c1-8)-$(basename "$KERNEL_IMAGE" | tr -c 'A-Za-z0-9._+\n-' _)
+else
+	case $KERNEL_REL in
+	"" | 6.1 | 6.12)
+		series=${KERNEL_REL:-6.1}
+		KERNEL_REL=$("$SCRIPT_DIR/kernels.sh" "$series") ||
+			die "no $series kernel installed (run scripts/setup.sh)"
+		;;
+	esac
+	KERNEL_IMAGE=/boot/vmlinuz-$KERNEL_REL
+	MODDIR=/lib/modules/$KERNEL_REL
+	[[ -r $KERNEL_IMAGE ]] || die "no readable $KERNEL_IMAGE (scripts/kernels.sh lists the installed ones)"
+	[[ -f $MODDIR/modules.dep ]] || die "no $MODDIR/modules.dep"
+	KNAME=$KERNEL_REL
+fi
+
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run scripts/setup.sh)"
+# The initramfs has no libc: busybox must be the static one.
+BUSYBOX=/bin/busybox
+[[ -x $BUSYBOX ]] || die "busybox missing (install busybox-static: scripts/setup.sh)"
+ldd "$BUSYBOX" >/dev/null 2>&1 &&
+	die "$BUSYBOX is dynamically linked; install busybox-static (scripts/setup.sh)"
+[[ -r $GUEST_INIT ]] || die "$GUEST_INIT missing"
+
+# --- initramfs ---------------------------------------------------------------
+
+# resolve_modules MODDIR NAME...: print the .ko paths (relative to MODDIR)
+# needed for NAME..., dependencies first.  Built-in or absent ones are
+# skipped.
+resolve_modules() {
+	local moddir=$1
+	shift
+	local -A path=() deps=() done_=()
+	local line mod rest key
+	while IFS= read -r line; do
+		mod=${line%%:*}
+		rest=${line#*:}
+		key=${mod##*/}
+		key=${key%%.ko*}
+		key=${key//-/_}
+		path[$key]=$mod
+		deps[$key]=$rest
+	done <"$moddir/modules.dep"
+
+	local out=()
+	visit() {
+		local k=$1 d dk
+		[[ -n ${done_[$k]:-} ]] && return 0
+		done_[$k]=1
+		for d in ${deps[$k]}; do
+			dk=${d##*/}
+			dk=${dk%%.ko*}
+			visit "${dk//-/_}"
+		done
+		out+=("${path[$k]}")
+	}
+	for key in "$@"; do
+		key=${key//-/_}
+		[[ -n ${path[$key]:-} ]] && visit "$key"
+	done
+	[[ ${#out[@]} -eq 0 ]] || printf '%s\n' "${out[@]}"
+}
+
+# is_available MODDIR NAME: the module is built in or exists as a module.
+is_available() {
+	local moddir=$1 name=$2
+	grep -qE "(^|/)${name}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" ||
+		grep -qE "(^|/)${name}\.ko$" "$moddir/modules.builtin" 2>/dev/null
+}
+
+# build_initramfs: prints the path of the (cached) initramfs for this kernel.
+build_initramfs() {
+	local mods=() m
+	if [[ -n $MODDIR ]]; then
+		mapfile -t mods < <(resolve_modules "$MODDIR" "${NINEP_MODULES[@]}")
+		if [[ -f $MODDIR/modules.builtin ]]; then
+			for m in 9p 9pnet_virtio virtio_pci; do
+				is_available "$MODDIR" "$m" ||
+					die "kernel $KNAME has no $m (needed for the 9p root)"
+			done
+		fi
+	fi
+
+	# The cache key covers everything that goes into the image.
+	local key
+	key=$({
+		echo "format $INITRAMFS_FORMAT"
+		sha256sum "$GUEST_INIT" | cut -d' ' -f1
+		stat -L -c '%s %Y' "$BUSYBOX"
+		for m in "${mods[@]}"; do
+			echo "$m $(stat -L -c '%s %Y' "$MODDIR/$m")"
+		done
+	} | sha256sum | cut -c1-16)
+	local img=$CACHE_DIR/initramfs-$KNAME-$key.cpio
+	if [[ -s $img ]]; then
+		touch "$img" # in use: keep it from being pruned
+		echo "$img"
+		return 0
+	fi
+
+	mkdir -p "$CACHE_DIR"
+	local tmp
+	tmp=$(mktemp -d "$CACHE_DIR/build.XXXXXX")
+	local root=$tmp/root
+	mkdir -p "$root"/{bin,dev,proc,sys,host,tmp,etc/af_toy,lib/af_toy}
+	cp "$BUSYBOX" "$root/bin/busybox"
+	local a
+	for a in $("$BUSYBOX" --list); do
+		[[ $a == busybox ]] || ln -s busybox "$root/bin/$a"
+	done
+	install -m 755 "$GUEST_INIT" "$root/init"
+	local i=0 name src
+	: >"$root/etc/af_toy/modules"
+	for m in "${mods[@]}"; do
+		i=$((i + 1))
+		src=$MODDIR/$m
+		name=$(printf '%02d-%s' "$i" "$(basename "${m%%.ko*}").ko")
+		case $m in
+		*.ko) cp "$src" "$root/lib/af_toy/$name" ;;
+		*.ko.xz) xz -dc "$src" >"$root/lib/af_toy/$name" ;;
+		*.ko.zst) zstd -qdc "$src" >"$root/lib/af_toy/$name" ;;
+		*.ko.gz) gzip -dc "$src" >"$root/lib/af_toy/$name" ;;
+		*) die "unknown module compression: $m" ;;
+		esac
+		echo "$name" >>"$root/etc/af_toy/modules"
+	done
+	# Uncompressed newc cpio: every kernel with BLK_DEV_INITRD can read it.
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/img"
+	mv -f "$tmp/img" "$img" # atomic: concurrent runs may build the same image
+	rm -rf "$tmp"
+	# Prune images of this kernel that no run has used for a week (older
+	# versions of guest-init.sh).
+	find "$CACHE_DIR" -maxdepth 1 -name "initramfs-$KNAME-*.cpio" -mtime +7 -delete
+	echo "vm.sh: built $img (${#mods[@]} modules)" >&2
+	echo "$img"
+}
+
+# pvh_image IMAGE: print an uncompressed ELF vmlinux for the compressed
+# kernel IMAGE if one can be made, else IMAGE itself.  Unpacking the xz
+# bzImage of the stock 6.1 kernel takes ~2.5 s of every TCG boot; QEMU can
+# instead load the ELF vmlinux through its PVH entry point (CONFIG_PVH, on
+# in Debian's kernels), so it is unpacked once into the cache.
+pvh_image() {
+	local img=$1 key out tmp magic tool off
+	# Already an ELF vmlinux, or no readelf to check the result: as is.
+	if [[ $(head -c 4 "$img" | od -An -tx1 | tr -d ' \n') == 7f454c46 ]] ||
+		! command -v readelf >/dev/null; then
+		echo "$img"
+		return 0
+	fi
+	key=$(stat -L -c '%s %Y' "$img" | sha256sum | cut -c1-12)
+	out=$CACHE_DIR/vmlinux-$KNAME-$key
+	if [[ -s $out ]]; then
+		echo "$out"
+		return 0
+	elif [[ -e $out.none ]]; then # tried before: no PVH-capable payload
+		echo "$img"
+		return 0
+	fi
+	mkdir -p "$CACHE_DIR"
+	tmp=$(mktemp "$CACHE_DIR/vmlinux.XXXXXX")
+	for magic in '\xfd7zXZ\x00:xz -dcq --single-stream' '\x28\xb5\x2f\xfd:zstd -dcq' \
+		'\x1f\x8b\x08:gzip -dcq'; do
+		tool=${magic#*:}
+		magic=${magic%%:*}
+		command -v "${tool%% *}" >/dev/null || continue
+		off=$(LC_ALL=C grep -m1 -obUaP "$magic" "$img" | head -n 1 | cut -d: -f1 || true)
+		[[ -n $off ]] || continue
+		tail -c "+$((off + 1))" "$img" | $tool >"$tmp" 2>/dev/null || true
+		# QEMU boots an ELF kernel only through the Xen PVH entry note (18).
+		if readelf -n "$tmp" 2>/dev/null | grep -qE 'Xen.*(\(0x00000012\)|PHYS32_ENTRY)'; then
+			mv -f "$tmp" "$out"
+			# Drop the unpacked copies of older builds of this kernel.
+			find "$CACHE_DIR" -maxdepth 1 -name "vmlinux-$KNAME-*" ! -name "${out##*/}" -delete
+			echo "$out"
+			return 0
+		fi
+	done
+	rm -f "$tmp"
+	find "$CACHE_DIR" -maxdepth 1 -name "vmlinux-$KNAME-*" -delete
+	: >"$out.none"
+	echo "$img"
+}
+
+INITRD=$(build_initramfs)
+BOOT_IMAGE=$(pvh_image "$KERNEL_IMAGE")
+
+# --- the job -----------------------------------------------------------------
+
+JOB=$(mktemp -d "${TMPDIR:-/tmp}/af_toy-vm.XXXXXX")
+JOB=$(readlink -f "$JOB")
+[[ $JOB =~ ^[A-Za-z0-9._/+-]+$ ]] || die "job directory '$JOB' has characters the kernel command line cannot carry; set TMPDIR"
+
+SERIAL_LOG=${LOG:-$(mktemp "${TMPDIR:-/tmp}/af_toy-vm.XXXXXX.log")}
+KEEP_LOG=0
+[[ -n $LOG ]] && KEEP_LOG=1
+QEMU_PID=
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+	local rc=$?
+	if [[ -n $QEMU_PID ]] && kill -0 "$QEMU_PID" 2>/dev/null; then
+		kill -TERM "$QEMU_PID" 2>/dev/null || true
+		wait "$QEMU_PID" 2>/dev/null || true
+	fi
+	rm -rf "$JOB"
+	if [[ $rc -eq 0 && $KEEP_LOG -eq 0 ]]; then
+		rm -f "$SERIAL_LOG"
+	elif [[ -f $SERIAL_LOG ]]; then
+		echo "vm.sh: serial log: $SERIAL_LOG" >&2
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "vm.sh: interrupted" >&2; exit 130' INT TERM HUP
+
+case $PWD/ in
+/tmp/* | /run/* | /dev/*)
+	echo "vm.sh: note: the guest has its own /tmp, /run and /dev; the host's $PWD is not visible there" >&2
+	;;
+esac
+
+# run.sh: cd to the caller's directory, export --env, run the command.
+if [[ $# -eq 1 ]]; then
+	SCRIPT=$1
+else
+	SCRIPT=
+	for a in "$@"; do SCRIPT+="$(shquote "$a") "; done
+fi
+{
+	echo "# generated by scripts/vm.sh"
+	echo "cd $(shquote "$PWD") 2>/dev/null || {"
+	echo "	echo $(shquote "vm.sh: warning: $PWD is not visible in the guest (host /tmp and /run are not shared); running in /") >&2"
+	echo "	cd /"
+	echo "}"
+	for e in "${ENVS[@]}"; do
+		echo "export ${e%%=*}=$(shquote "${e#*=}")"
+	done
+	echo "exec /bin/sh -c $(shquote "$SCRIPT")"
+} >"$JOB/run.sh"
+
+# load.sh / unload.sh: the modules under test, copied into the job (so the
+# guest sees them even if they live under /tmp, and a rebuild during the
+# run does not matter).
+if [[ ${#MODULES[@]} -gt 0 ]]; then
+	names=()
+	{
+		echo "# generated by scripts/vm.sh"
+		for i in "${!MODULES[@]}"; do
+			m=${MODULES[$i]}
+			[[ -f $m ]] || die "module '$m' not found"
+			dst=mod$i-$(basename "$m" | tr -c 'A-Za-z0-9._+\n-' _)
+			cp "$m" "$JOB/$dst"
+			n=$(modinfo -F name "$m" 2>/dev/null || true)
+			[[ -n $n ]] || { n=$(basename "$m"); n=${n%%.ko*}; n=${n//-/_}; }
+			names+=("$n")
+			read -ra words <<<"${MODARGS[$i]}"
+			line="/sbin/insmod /run/af_toy/$dst"
+			for w in "${words[@]}"; do line+=" $(shquote "$w")"; done
+			echo "echo $(shquote "af_toy-vm: insmod $m ${MODARGS[$i]}")"
+			echo "$line || exit \$?"
+		done
+	} >"$JOB/load.sh"
+	if [[ $RMMOD -eq 1 ]]; then
+		{
+			echo "# generated by scripts/vm.sh"
+			echo "rc=0"
+			for ((i = ${#names[@]} - 1; i >= 0; i--)); do
+				echo "echo $(shquote "af_toy-vm: rmmod ${names[$i]}")"
+				echo "/sbin/rmmod $(shquote "${names[$i]}") || rc=\$?"
+			done
+			echo "exit \$rc"
+		} >"$JOB/unload.sh"
+	fi
+fi
+
+# --- QEMU --------------------------------------------------------------------
+
+NONCE=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+CMDLINE="console=ttyS0 quiet panic=-1 log_buf_len=8M"
+CMDLINE+=" af_toy.nonce=$NONCE af_toy.job=$JOB af_toy.timeout=$TIMEOUT"
+# Custom (debug) kernels: KASAN+lockdep make the ACPI interpreter so slow
+# under TCG that evaluating the PCI _PRT hits ACPI's 30 s loop timeout and
+# virtio-pci ends up without an interrupt (the 9p mount then hangs).
+# acpi=noirq routes PCI interrupts from the BIOS tables instead.
+if [[ $KNAME == custom-* ]]; then
+	CMDLINE+=" acpi=noirq"
+	if [[ -n $MODDIR ]]; then
+		[[ $MODDIR =~ ^[A-Za-z0-9._/+-]+$ ]] || die "--modules-dir path has unusual characters"
+		CMDLINE+=" af_toy.moddir=$MODDIR"
+	fi
+fi
+CMDLINE+="$APPEND"
+
+: >"$SERIAL_LOG"
+START=$(date +%s.%N)
+# -serial: the console goes to stdout (live) and, via logfile=, to the log.
+timeout --kill-after=10 "$TIMEOUT" \
+	qemu-system-x86_64 "${ACCEL[@]}" -smp "$SMP" -m "$MEM" \
+	-nodefaults -no-user-config -display none -no-reboot \
+	-chardev "stdio,id=con,signal=off,logfile=$SERIAL_LOG" \
+	-serial chardev:con -monitor none -nic none \
+	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+	-kernel "$BOOT_IMAGE" -initrd "$INITRD" -append "$CMDLINE" \
+	</dev/null &
+QEMU_PID=$!
+set +e
+wait "$QEMU_PID"
+QRC=$?
+set -e
+QEMU_PID=
+ELAPSED=$(awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+
+# --- results -----------------------------------------------------------------
+
+if [[ $QRC -eq 124 || $QRC -eq 137 ]]; then
+	echo >&2
+	echo "vm.sh: TIMEOUT: QEMU killed after ${TIMEOUT}s; last 50 lines of the serial log:" >&2
+	tr -d '\r' <"$SERIAL_LOG" | tail -n 50 | sed 's/^/  | /' >&2
+	exit 124
+fi
+
+CLEAN_LOG=$JOB/serial.clean
+tr -d '\r' <"$SERIAL_LOG" >"$CLEAN_LOG"
+
+RESULT=$(grep -ao "==== af_toy-vm $NONCE result [a-z]* [0-9]* ====" "$CLEAN_LOG" | tail -n 1 || true)
+if [[ -z $RESULT ]]; then
+	echo >&2
+	if grep -aq 'Kernel panic' "$CLEAN_LOG"; then
+		echo "vm.sh: FAILED: the guest kernel panicked (QEMU status $QRC, ${ELAPSED}s); last 50 lines:" >&2
+	else
+		echo "vm.sh: FAILED: the VM ended without a result (QEMU status $QRC, ${ELAPSED}s); last 50 lines:" >&2
+	fi
+	tail -n 50 "$CLEAN_LOG" | sed 's/^/  | /' >&2
+	exit 125
+fi
+read -r _ _ _ _ STAGE RC _ <<<"$RESULT"
+
+# Kernel-log check: the dumped log (everything if the markers are broken).
+KLOG=$JOB/kernel.log
+awk -v b="==== af_toy-vm $NONCE kernel-log begin ====" \
+	-v e="==== af_toy-vm $NONCE kernel-log end ====" '
+	index($0, b) { on = 1; next }
+	index($0, e) { on = 0; next }
+	on' "$CLEAN_LOG" >"$KLOG"
+[[ -s $KLOG ]] || cp "$CLEAN_LOG" "$KLOG"
+
+BAD=$(grep -anE "$BAD_LOG_RE" "$KLOG" | grep -avE "$BENIGN_LOG_RE" | cut -d: -f1 || true)
+if [[ -n $BAD ]]; then
+	echo >&2
+	echo "vm.sh: KERNEL LOG CHECK FAILED: $(wc -l <<<"$BAD") suspicious line(s) in the guest kernel log:" >&2
+	# Each offending line (marked ">>") with 20 lines of context.
+	awk -v lines="$(tr '\n' ' ' <<<"$BAD")" '
+		BEGIN { n = split(lines, l, " "); for (i = 1; i <= n; i++) bad[l[i]] = 1 }
+		{ text[NR] = $0 }
+		END {
+			last = 0
+			for (i = 1; i <= NR; i++) {
+				if (!(i in bad)) continue
+				from = i - 20 < 1 ? 1 : i - 20
+				to = i + 20 > NR ? NR : i + 20
+				if (from <= last) from = last + 1
+				else if (last) print "  --"
+				for (j = from; j <= to; j++)
+					printf "  %s %s\n", (j in bad ? ">>" : "| "), text[j]
+				last = to
+			}
+		}' "$KLOG" | head -n 400 >&2
+fi
+
+case $STAGE in
+setup)
+	echo "vm.sh: FAILED: guest setup failed (see the log above, ${ELAPSED}s)" >&2
+	exit 125
+	;;
+insmod)
+	echo "vm.sh: FAILED: insmod failed with status $RC (${ELAPSED}s)" >&2
+	exit 4
+	;;
+rmmod)
+	echo "vm.sh: FAILED: rmmod failed with status $RC (${ELAPSED}s)" >&2
+	exit 4
+	;;
+timeout)
+	echo "vm.sh: TIMEOUT: the command did not finish within --timeout ${TIMEOUT}s (${ELAPSED}s)" >&2
+	exit 124
+	;;
+command)
+	if [[ -n $BAD && $RC -eq 0 ]]; then
+		echo "vm.sh: FAILED: the command succeeded but the kernel log has bug reports (${ELAPSED}s)" >&2
+		exit 3
+	fi
+	if [[ $RC -ne 0 ]]; then
+		echo "vm.sh: command exited with status $RC (${ELAPSED}s)" >&2
+	else
+		echo "vm.sh: ok (${ELAPSED}s)" >&2
+	fi
+	exit "$RC"
+	;;
+*) die "unknown result stage '$STAGE'" ;;
+esac
