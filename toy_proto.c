@@ -325,6 +325,11 @@ static int toy_dgram_score(const struct sock *sk, const struct toy_flow *fl)
 	__be32 bound = READ_ONCE(ts->rcv_saddr);
 	int score = 0;
 
+	/* A reader can walk from an old port's list into a new one when a
+	 * socket is rebound within a grace period: check the port too.
+	 */
+	if (READ_ONCE(ts->sport) != fl->dport)
+		return -1;
 	if (bound != htonl(TOY_ADDR_ANY)) {
 		if (bound != fl->daddr)
 			return -1;

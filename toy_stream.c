@@ -911,6 +911,9 @@ static int toy_stream_score(const struct sock *sk, const struct toy_flow *fl)
 	__be32 bound = READ_ONCE(ts->rcv_saddr);
 	int state = READ_ONCE(sk->sk_state);
 
+	/* See toy_dgram_score(): the socket may have moved to another port. */
+	if (READ_ONCE(ts->sport) != fl->dport)
+		return -1;
 	if (bound != htonl(TOY_ADDR_ANY) && bound != fl->daddr)
 		return -1;
 	if (state == TOY_LISTEN)
