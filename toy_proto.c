@@ -104,8 +104,8 @@ static void toy_port_range(const struct toy_net *tn, u32 *low, u32 *high)
 /*
  * Would binding @sk to @addr clash with a socket already on this port?
  * As for UDP and TCP, SO_REUSEADDR on both lets them share the port
- * unless the other one listens, and SO_REUSEADDR on the newcomer alone is
- * enough to take over from a connection in TIME_WAIT.
+ * unless the other one listens; that includes a connection waiting in
+ * TIME_WAIT, which keeps the SO_REUSEADDR of the socket it was.
  */
 static bool toy_port_conflict(struct toy_table *tbl, struct toy_port *tp,
 			      const struct sock *sk, __be32 addr)
@@ -118,8 +118,6 @@ static bool toy_port_conflict(struct toy_table *tbl, struct toy_port *tp,
 		int state2 = READ_ONCE(sk2->sk_state);
 
 		if (sk->sk_reuse && sk2->sk_reuse && state2 != TOY_LISTEN)
-			continue;
-		if (sk->sk_reuse && state2 == TOY_TIME_WAIT)
 			continue;
 		if (!addr || !addr2 || addr == addr2)
 			return true;
@@ -249,17 +247,18 @@ void toy_port_unbind(struct sock *sk)
  * toy_port_add_child() - put an accepted connection on its listener's port
  * @parent: the listening socket, locked
  * @child: the new connection, not yet visible to anyone
+ * @addr: the local address the client reached (the listener's may be ANY)
  *
- * A connection shares its listener's address and port without a conflict
- * check: the receive path tells them apart by the peer's address and port.
+ * A connection shares its listener's port without a conflict check: the
+ * receive path tells them apart by the peer's address and port.
  */
-void toy_port_add_child(struct sock *parent, struct sock *child)
+void toy_port_add_child(struct sock *parent, struct sock *child, __be32 addr)
 {
 	struct toy_net *tn = toy_pernet(sock_net(parent));
 	struct toy_table *tbl = toy_table_of(tn, toy_type_of(parent));
 
 	xa_lock_bh(&tbl->ports);
-	toy_sk(child)->rcv_saddr = toy_sk(parent)->rcv_saddr;
+	toy_sk(child)->rcv_saddr = addr;
 	toy_sk(child)->sport = toy_sk(parent)->sport;
 	hlist_add_behind_rcu(&child->sk_bind_node, &parent->sk_bind_node);
 	xa_unlock_bh(&tbl->ports);

@@ -793,7 +793,7 @@ static struct sock *toy_stream_new_child(struct sock *parent,
 	st->rcv_edge = fl->seq + toy_stream_free_window(child) *
 		       TOY_WINDOW_UNIT;
 	toy_stream_set_state(child, TOY_ESTABLISHED);
-	toy_port_add_child(parent, child);
+	toy_port_add_child(parent, child, fl->daddr);
 	return child;
 }
 
@@ -1385,13 +1385,18 @@ static bool toy_stream_recv_stop(struct sock *sk, int copied, long timeo,
 		return sk->sk_err || sk->sk_state == TOY_CLOSE ||
 		       (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
 		       signal_pending(current);
+	/* In tcp_recvmsg()'s order: a FIN, then an error (a reset also
+	 * shuts the socket down, but must be reported once), then shutdown.
+	 */
 	*ret = 0;
-	if (sock_flag(sk, SOCK_DONE) || (sk->sk_shutdown & RCV_SHUTDOWN))
+	if (sock_flag(sk, SOCK_DONE))
 		return true;	/* end of stream */
 	if (sk->sk_err) {
 		*ret = sock_error(sk);
 		return true;
 	}
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		return true;
 	if (sk->sk_state == TOY_CLOSE) {
 		*ret = -ENOTCONN;	/* never connected */
 		return true;

@@ -296,7 +296,7 @@ int toy_fill_sockaddr(const struct sock *sk, struct sockaddr *uaddr, int peer);
 int toy_port_bind(struct sock *sk, __be32 addr, u32 port);
 void toy_port_set_addr(struct sock *sk, __be32 addr);
 void toy_port_unbind(struct sock *sk);
-void toy_port_add_child(struct sock *parent, struct sock *child);
+void toy_port_add_child(struct sock *parent, struct sock *child, __be32 addr);
 bool toy_port_listener_conflict(struct sock *sk);
 int toy_autobind(struct sock *sk);
 struct sock *toy_port_lookup(struct toy_net *tn, const struct toy_flow *fl,
