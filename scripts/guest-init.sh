@@ -33,6 +33,8 @@ NONCE=none
 JOB=
 TIMEOUT=0
 MODDIR=
+KMEMLEAK=
+KMEMLEAK_SCAN=1
 
 # Dump the kernel log, print the result marker and leave the VM.
 # finish STAGE RC
@@ -86,12 +88,15 @@ kill_all() {
 	return 1
 }
 
+# The environment of everything run inside the host root.
+GUEST_ENV="HOME=/root USER=root LOGNAME=root SHELL=/bin/sh TERM=dumb"
+GUEST_ENV="$GUEST_ENV LANG=C.UTF-8 AF_TOY_VM=1"
+GUEST_ENV="$GUEST_ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 # in_host CMD... : run a command inside the host root with a clean env.
 in_host() {
-	env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/sh TERM=dumb \
-		LANG=C.UTF-8 AF_TOY_VM=1 \
-		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		chroot /host "$@"
+	# shellcheck disable=SC2086 # GUEST_ENV is a list of words
+	env -i $GUEST_ENV chroot /host "$@"
 }
 
 mount -t proc proc /proc
@@ -108,6 +113,7 @@ for w in $cmdline; do
 	af_toy.job=*) JOB=${w#*=} ;;
 	af_toy.timeout=*) TIMEOUT=${w#*=} ;;
 	af_toy.moddir=*) MODDIR=${w#*=} ;;
+	af_toy.kmemleak=*) KMEMLEAK_SCAN=${w#*=} ;;
 	esac
 done
 
@@ -119,9 +125,20 @@ if [ -f /etc/af_toy/modules ]; then
 	done </etc/af_toy/modules
 fi
 
+# cache=loose: the share is read-only and the host does not change it
+# during a run; caching makes exec-heavy work ~9x faster than cache=none.
+# If the mount hangs (virtio without an interrupt), say so on the console
+# with the end of the kernel log, since QEMU's timeout will cut it short.
 mkdir -p /host
+(
+	sleep 60
+	echo "af_toy-vm: the 9p mount of the host is still pending after 60 s; kernel log:"
+	dmesg | tail -n 30
+) &
+diag=$!
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose \
 	host /host || fail "cannot mount the host file system over 9p"
+kill $diag 2>/dev/null
 if [ -z "$JOB" ] || [ ! -d "/host$JOB" ]; then
 	fail "job directory '$JOB' not found"
 fi
@@ -163,16 +180,10 @@ cp -a /job/. /host/run/af_toy/ || fail "cannot copy the job into /run"
 hostname af-toy-vm
 ip link set lo up || fail "ip link set lo up"
 
-# kmemleak (debug kernels): forget what boot left behind, so that only
-# leaks of this run are reported.
-KMEMLEAK=/sys/kernel/debug/kmemleak
-if [ -e /host$KMEMLEAK ]; then
-	KMEMLEAK=/host$KMEMLEAK
-	echo scan >"$KMEMLEAK" 2>/dev/null
-	echo clear >"$KMEMLEAK" 2>/dev/null
-else
-	KMEMLEAK=
-fi
+# kmemleak (debug kernels) is scanned after the run unless
+# af_toy.kmemleak=0.
+KMEMLEAK=/host/sys/kernel/debug/kmemleak
+[ -e "$KMEMLEAK" ] && [ "$KMEMLEAK_SCAN" != 0 ] || KMEMLEAK=
 
 # Load the modules under test.
 if [ -f /job/load.sh ]; then
@@ -193,15 +204,13 @@ budget=0
 if [ "$TIMEOUT" -gt 0 ] 2>/dev/null; then
 	read -r up _ </proc/uptime
 	margin=10
-	[ -n "$KMEMLEAK" ] && margin=60
+	[ -n "$KMEMLEAK" ] && margin=90
 	budget=$((TIMEOUT - ${up%.*} - margin))
 	[ $budget -ge 1 ] || budget=1
 fi
 
-setsid env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/sh TERM=dumb \
-	LANG=C.UTF-8 AF_TOY_VM=1 \
-	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	chroot /host /bin/sh /run/af_toy/run.sh </dev/null &
+# shellcheck disable=SC2086 # GUEST_ENV is a list of words
+setsid env -i $GUEST_ENV chroot /host /bin/sh /run/af_toy/run.sh </dev/null &
 cmd=$!
 wd=
 if [ $budget -gt 0 ]; then
@@ -240,9 +249,15 @@ if [ -f /job/unload.sh ]; then
 fi
 
 if [ -n "$KMEMLEAK" ]; then
-	# kmemleak ignores objects younger than 5 s; let the last ones of the
-	# run age, then scan.
-	sleep 5
+	# kmemleak reports an object only when it was unreferenced and
+	# unchanged (same checksum) across two scans and is at least 5 s old:
+	# scan twice, the second time no earlier than 6 s after the run ended.
+	# (Each scan takes ~10-20 s on a KASAN kernel under TCG.)
+	read -r end _ </proc/uptime
+	echo scan >"$KMEMLEAK" 2>/dev/null
+	read -r now _ </proc/uptime
+	left=$((${end%.*} + 6 - ${now%.*}))
+	[ $left -gt 0 ] && sleep $left
 	echo scan >"$KMEMLEAK" 2>/dev/null
 fi
 

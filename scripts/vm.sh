@@ -69,6 +69,10 @@
 #        QEMU error) or another harness error
 # On any failure the serial log is kept and its path printed.
 
+# The whole script is one { ... } block: bash parses it completely before
+# running, so editing or checking out vm.sh while a (long) run is in
+# progress cannot make that run execute a mix of old and new text.
+{
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -584,3 +588,4 @@ command)
 	;;
 *) die "unknown result stage '$STAGE'" ;;
 esac
+}
