@@ -90,7 +90,7 @@ NINEP_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev
 # Kernel-log lines that make a run fail ...
 BAD_LOG_RE='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|unreferenced object|refcount_t:|possible recursive locking|possible circular locking|inconsistent lock state|INFO: task .* blocked|general protection fault|Call Trace|list_add corruption|list_del corruption'
 # ... unless they are one of these known-benign lines (keep this narrow).
-BENIGN_LOG_RE='kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started'
+BENIGN_LOG_RE='kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started|Command line: |Kernel command line: '
 
 die() {
 	echo "vm.sh: $*" >&2

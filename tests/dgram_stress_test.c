@@ -15,6 +15,8 @@
 #include <stdatomic.h>
 #include <linux/sockios.h>
 
+#include <linux/sock_diag.h>
+
 #include "toy_harness.h"
 
 /* ---- flood ------------------------------------------------------------- */
@@ -36,12 +38,24 @@ static long long softnet_dropped(void)
 	return sum;
 }
 
+/* UDP's own count, exact and format-free: SO_MEMINFO's SK_MEMINFO_DROPS. */
+static long long udp_sock_drops(int fd)
+{
+	__u32 mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return -1;
+	return mem[SK_MEMINFO_DROPS];
+}
+
 static long long sock_drops(const struct fam *f, int fd)
 {
 	struct toy_proc_ent e;
 
 	if (!f->toy)
-		return udp_proc_drops(sock_ino(fd));
+		return udp_sock_drops(fd);
 	if (toy_proc_find(sock_ino(fd), &e))
 		return -1;
 	return e.drops;

@@ -249,7 +249,8 @@ t3() {
 
 	port=$(pick_port)
 	addr=$(hexaddr "$port")
-	start_bg timeout 120 socat "SOCKET-LISTEN:$FAM:0:$addr,fork" \
+	# -t: after the request's EOF, wait for tr's answer (default 0.5 s)
+	start_bg timeout 120 socat -t $WAIT_S "SOCKET-LISTEN:$FAM:0:$addr,fork" \
 		"SYSTEM:tr a-z A-Z" 2>"$TMP/err3"
 	srv=$BG
 	if ! wait_for is_listening "$port"; then

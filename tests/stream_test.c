@@ -348,6 +348,14 @@ static int free_stream_port(const struct fam *f)
 	return p;
 }
 
+/* Milliseconds until @deadline, at least 0. */
+static int left_ms(long long deadline)
+{
+	long long left = deadline - now_ms();
+
+	return left > 0 ? left : 0;
+}
+
 static bool addr_eq(const struct sockaddr_storage *a,
 		    const struct sockaddr_storage *b)
 {
@@ -1024,13 +1032,13 @@ TEST_F_TIMEOUT(stream, connect_in_progress_ealready, 120)
 	/* accept them all; the dropped handshake is retried and completes */
 	deadline = now_ms() + BACKLOG_WAIT_MS;
 	for (i = 0; i < n; i++) {
-		ev = wait_fd(l, POLLIN, deadline - now_ms() > 0 ? deadline - now_ms() : 0);
-		if (!(ev & POLLIN))
-			TH_LOG("accepted %d of %d", i, n);
-		ASSERT_TRUE(ev & POLLIN);
 		struct sockaddr_storage pa;
 		socklen_t pl = sizeof(pa);
 
+		ev = wait_fd(l, POLLIN, left_ms(deadline));
+		if (!(ev & POLLIN))
+			TH_LOG("accepted %d of %d", i, n);
+		ASSERT_TRUE(ev & POLLIN);
 		r = accept4(l, SA(&pa), &pl, SOCK_CLOEXEC);
 		ASSERT_LE(0, r);
 		track(_metadata, self, r);
@@ -1038,7 +1046,7 @@ TEST_F_TIMEOUT(stream, connect_in_progress_ealready, 120)
 			peer = r;
 	}
 	ASSERT_LE(0, peer);
-	ev = wait_fd(stuck, POLLOUT, deadline - now_ms() > 0 ? deadline - now_ms() : 0);
+	ev = wait_fd(stuck, POLLOUT, left_ms(deadline));
 	ASSERT_EQ(POLLOUT, ev);
 	ASSERT_MASK(stuck, M_OUT);
 	ASSERT_EQ(0, sock_error(stuck));
