@@ -9,6 +9,10 @@
 #   vm-<kernel>   in a QEMU VM per stock kernel: the userspace suite
 #                 (tests/run-in-guest.sh), plus one check that the VM run
 #                 finished with a clean guest kernel log
+#   kunit-debug   the KUnit suites on the debug kernel (KASAN, lockdep,
+#                 kmemleak), parsed by the kernel's kunit.py
+#   vm-debug      the userspace suite again, on the debug kernel; the VM
+#                 harness triggers a kmemleak scan before checking the log
 #
 # Every suite adds to the totals; the last line is "N passed, N failed,
 # N skipped".  Logs go to build/logs/.
@@ -111,30 +115,53 @@ add_summary() {	# add_summary LOG -> returns 1 if no summary line was found
 	echo "# guest suite: $line"
 }
 
-vm_suite() {	# vm_suite KERNEL
-	local k=$1 log=$logs/vm-$k.log rc
-	echo "# suite vm-$k"
-	if [ ! -f "build/$k/af_toy.ko" ]; then
-		result fail "userspace suite on $k" "module did not build"
+# The kernel-log verdict is separate from the tests' own: vm.sh reports
+# bug reports even when the command also failed.
+log_clean() {	# log_clean NAME RC OUTPUT
+	if [ "$2" -ne 3 ] && [ "$2" -ne 124 ] && [ "$2" -ne 125 ] &&
+	   ! grep -aq "KERNEL LOG CHECK FAILED" "$3"; then
+		result pass "$1: finished, guest kernel log clean"
+	else
+		result fail "$1: finished, guest kernel log clean" "exit $2, see $3"
+	fi
+}
+
+vm_suite() {	# vm_suite NAME MODULE VM.SH-KERNEL-ARGS...
+	local name=$1 ko=$2 log=$logs/vm-$1.log rc
+	shift 2
+	echo "# suite vm-$name"
+	if [ ! -f "$ko" ]; then
+		result fail "userspace suite on $name" "module did not build"
 		return
 	fi
-	scripts/vm.sh --kernel "$k" --module "build/$k/af_toy.ko" \
-		--timeout 1800 --log "$log" \
-		--env "TOY_KO=$top/build/$k/af_toy.ko" \
+	scripts/vm.sh "$@" --module "$ko" --timeout 2400 --log "$log" \
+		--env "TOY_KO=$top/$ko" \
 		-- "cd '$top' && tests/run-in-guest.sh" 2>&1 | tee "$log.out"
 	rc=${PIPESTATUS[0]}
 	if ! add_summary "$log.out"; then
-		result fail "userspace suite on $k" "no summary line (exit $rc)"
+		result fail "userspace suite on $name" "no summary line (exit $rc)"
 	fi
-	# The kernel-log verdict is separate from the tests' own: vm.sh
-	# reports bug reports even when the command also failed.
-	if [ "$rc" -ne 3 ] && [ "$rc" -ne 124 ] &&
-	   ! grep -aq "KERNEL LOG CHECK FAILED" "$log.out"; then
-		result pass "VM run on $k: finished, guest kernel log clean"
-	else
-		result fail "VM run on $k: finished, guest kernel log clean" \
-			"vm.sh exit $rc, see $log"
+	log_clean "VM run on $name" "$rc" "$log.out"
+}
+
+debug_suites() {
+	local log=$logs/kunit.log rc image
+	echo "# suite kunit-debug"
+	kunit/run.sh 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	if ! add_summary "$log"; then
+		result fail "KUnit suites on the debug kernel" "no summary line (exit $rc)"
 	fi
+	log_clean "KUnit run on the debug kernel" "$rc" "$log"
+
+	if ! image=$(scripts/build-debug-kernel.sh --print-image); then
+		result fail "userspace suite on the debug kernel" "no debug kernel"
+		return
+	fi
+	# KASAN makes every byte slow: the full 256 MiB transfer runs on the
+	# stock kernels, a 64 MiB one here.
+	vm_suite debug build/debug/af_toy.ko --kernel-image "$image" \
+		--env TOY_STREAM_MIB=64
 }
 
 # ---- main -----------------------------------------------------------------
@@ -148,8 +175,9 @@ make -s examples >"$logs/examples-build.log" 2>&1 ||
 
 static_checks
 for k in "${kernels[@]}"; do
-	vm_suite "$k"
+	vm_suite "$k" "build/$k/af_toy.ko" --kernel "$k"
 done
+debug_suites
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
