@@ -378,7 +378,15 @@ struct sock *toy_port_lookup(struct toy_net *tn, const struct toy_flow *fl,
 	return best;
 }
 
-/* The datagram socket a frame is for, with a reference.  Caller holds RCU. */
+/**
+ * toy_lookup() - the datagram socket a frame is for
+ * @tn: the namespace the frame arrived in
+ * @fl: the frame's addressing
+ *
+ * Caller holds rcu_read_lock().  Static except in KUnit builds.
+ *
+ * Return: the socket with a reference taken, or NULL.
+ */
 TOY_VISIBLE_IF_KUNIT
 struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl)
 {

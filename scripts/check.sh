@@ -50,8 +50,8 @@ checkpatch_dir() {	# the scripts checkpatch needs, from linux-source-6.1
 	echo "$dir"
 }
 
-sources=(af_toy.c toy_proto.c toy_skb.c toy_netdev.c include/af_toy.h
-	 include/toy_compat.h include/uapi/linux/toy.h)
+sources=(af_toy.c toy_proto.c toy_stream.c toy_skb.c toy_netdev.c
+	 include/af_toy.h include/toy_compat.h include/uapi/linux/toy.h)
 
 static_checks() {
 	local k log cp
@@ -89,11 +89,12 @@ static_checks() {
 			cat "$log"
 		fi
 		log=$logs/kernel-doc.log
-		"$cp/scripts/kernel-doc" -none "${sources[@]}" >"$log" 2>&1
+		{ "$cp/scripts/kernel-doc" -none "${sources[@]}"
+		  scripts/kdoc-coverage.py ./*.c; } >"$log" 2>&1
 		if [ ! -s "$log" ]; then
-			result pass "kernel-doc comments well-formed"
+			result pass "kernel-doc on every non-static function, well-formed"
 		else
-			result fail "kernel-doc comments well-formed" "see $log"
+			result fail "kernel-doc on every non-static function, well-formed" "see $log"
 			cat "$log"
 		fi
 	else
