@@ -1039,18 +1039,41 @@ static const char *toy_type_name(const struct sock *sk)
 	}
 }
 
+/* TCP's state names, as ss and netstat print them. */
+static const char *const toy_state_names[] = {
+	[TCP_ESTABLISHED]	= "ESTABLISHED",
+	[TCP_SYN_SENT]		= "SYN_SENT",
+	[TCP_SYN_RECV]		= "SYN_RECV",
+	[TCP_FIN_WAIT1]		= "FIN_WAIT1",
+	[TCP_FIN_WAIT2]		= "FIN_WAIT2",
+	[TCP_TIME_WAIT]		= "TIME_WAIT",
+	[TCP_CLOSE]		= "CLOSE",
+	[TCP_CLOSE_WAIT]	= "CLOSE_WAIT",
+	[TCP_LAST_ACK]		= "LAST_ACK",
+	[TCP_LISTEN]		= "LISTEN",
+	[TCP_CLOSING]		= "CLOSING",
+};
+
+static const char *toy_state_name(int state)
+{
+	if (state < 0 || state >= ARRAY_SIZE(toy_state_names) ||
+	    !toy_state_names[state])
+		return "?";
+	return toy_state_names[state];
+}
+
 static int toy_seq_show(struct seq_file *seq, void *v)
 {
 	const struct toy_sock *ts;
 	struct sock *sk;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(seq, "  sl  local_address rem_address   st tx_queue:rx_queue   uid    inode drops type\n");
+		seq_puts(seq, "  sl  local_address rem_address   st tx_queue:rx_queue   uid    inode drops type state\n");
 		return 0;
 	}
 	sk = sk_entry(v);
 	ts = toy_sk(sk);
-	seq_printf(seq, "%4lld: %08X:%04X %08X:%04X %02X %08X:%08X %5u %8lu %5u %s\n",
+	seq_printf(seq, "%4lld: %08X:%04X %08X:%04X %02X %08X:%08X %5u %8lu %5u %s %s\n",
 		   seq->index - 1,
 		   ntohl(READ_ONCE(ts->rcv_saddr)), ntohs(READ_ONCE(ts->sport)),
 		   ntohl(READ_ONCE(ts->daddr)), ntohs(READ_ONCE(ts->dport)),
@@ -1058,7 +1081,7 @@ static int toy_seq_show(struct seq_file *seq, void *v)
 		   sk_wmem_alloc_get(sk), sk_rmem_alloc_get(sk),
 		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)),
 		   sock_i_ino(sk), atomic_read(&sk->sk_drops),
-		   toy_type_name(sk));
+		   toy_type_name(sk), toy_state_name(READ_ONCE(sk->sk_state)));
 	return 0;
 }
 

@@ -228,6 +228,7 @@ TEST_F(dgram, proc_net_toy_unbound)
 	ASSERT_EQ(0U, e.rport);
 	ASSERT_EQ(7U, e.state);
 	ASSERT_STREQ("DGRAM", e.type);
+	ASSERT_STREQ("CLOSE", e.state_name);
 }
 
 TEST_F(dgram, proc_net_toy_bound)

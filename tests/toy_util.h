@@ -449,13 +449,14 @@ struct toy_proc_ent {
 	unsigned long ino;
 	unsigned long long drops;
 	char type[32];
+	char state_name[16];	/* e.g. CLOSE, ESTABLISHED, LISTEN */
 };
 
 /*
  * Find the /proc/net/toy line of the socket with inode @ino.
  * Format (after the header line), whitespace separated:
- *   sl: local remote st tx_queue:rx_queue uid inode drops type
- * e.g. "0: 0100007F:8124 00000000:0000 07 00000000:00000000 0 1234 0 DGRAM"
+ *   sl: local remote st tx_queue:rx_queue uid inode drops type state
+ * e.g. "0: 7F000001:8124 00000000:0000 07 00000000:00000000 0 1234 0 DGRAM CLOSE"
  * Returns 0 when found, -1 when not, -2 when a line does not parse.
  */
 static inline int toy_proc_find(unsigned long ino, struct toy_proc_ent *e)
@@ -473,12 +474,12 @@ static inline int toy_proc_find(unsigned long ino, struct toy_proc_ent *e)
 	while (fgets(line, sizeof(line), f)) {
 		struct toy_proc_ent t;
 		unsigned int sl;
-		int n = sscanf(line, " %u: %8X:%4X %8X:%4X %2X %8X:%8X %u %lu %llu %31s",
+		int n = sscanf(line, " %u: %8X:%4X %8X:%4X %2X %8X:%8X %u %lu %llu %31s %15s",
 			       &sl, &t.laddr, &t.lport, &t.raddr, &t.rport,
 			       &t.state, &t.txq, &t.rxq, &t.uid, &t.ino,
-			       &t.drops, t.type);
+			       &t.drops, t.type, t.state_name);
 
-		if (n != 12) {
+		if (n != 13) {
 			ret = -2;
 			break;
 		}
