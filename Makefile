@@ -45,4 +45,10 @@ demo:
 check:
 	scripts/check.sh
 
-.PHONY: all modules clean examples demo check
+# Line coverage of af_toy.ko under every suite (KUnit + userspace) on the
+# debug kernel with gcov: HTML in build/coverage/html/, per-file table in
+# build/coverage/summary.txt; the last line is "coverage: NN.N% of lines".
+coverage:
+	scripts/coverage.sh
+
+.PHONY: all modules clean examples demo check coverage

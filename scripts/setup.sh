@@ -12,7 +12,9 @@
 #     linux-headers package, the second stock kernel the module is tested on
 #     (if an image/headers pair of 6.12 is already installed it is kept);
 #   - the programs the tests run inside the VM (iproute2 socat tcpdump
-#     util-linux).
+#     tshark util-linux python3);
+#   - linux-source-6.1, for checkpatch.pl and kernel-doc (and the debug
+#     kernel, which scripts/build-debug-kernel.sh builds from it).
 #
 # Usage: scripts/setup.sh [--help]
 # Needs root (or sudo) only when something is missing.
@@ -39,7 +41,7 @@ esac
 PACKAGES=(
 	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	kmod iproute2 socat tcpdump sparse cpio xz-utils gcc make libc6-dev
-	util-linux
+	util-linux linux-source-6.1 tshark python3
 )
 
 # installed PKG... : print the given packages that dpkg reports as installed

@@ -25,7 +25,7 @@ set -u
 
 DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 ROOT=$(dirname "$DIR")
-SUITES=${TOY_TESTS:-"dgram_test dgram_stress_test toy_test socat_test.sh stream_test stream_stress_test socat_stream_test.sh rmmod_test"}
+SUITES=${TOY_TESTS:-"dgram_test dgram_stress_test toy_test socat_test.sh stream_test stream_stress_test socat_stream_test.sh dissector_test.sh rmmod_test"}
 
 # candidates for rmmod_test; it picks the one that is the loaded module
 TOY_KO=${TOY_KO:-$ROOT/af_toy.ko:$ROOT/build/$(uname -r)/af_toy.ko}
