@@ -81,7 +81,7 @@ tshark -X lua_script:dissector/toy.lua -r "$tmp/demo.pcap" \
 echo "--- the first stream segment, every field:"
 tshark -X lua_script:dissector/toy.lua -r "$tmp/demo.pcap" -V \
 	-Y "toy.type == 2 && sll.pkttype == 4" 2>/dev/null |
-	awk '/^AF_TOY/ { on = 1 } on && /^$/ { exit } on'
+	awk '/^AF_TOY/ && !done { on = 1 } on && /^$/ { on = 0; done = 1 } on'
 
 section "protocol counters (/proc/net/toy_snmp)"
 cat /proc/net/toy_snmp
