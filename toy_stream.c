@@ -53,6 +53,13 @@
 
 #include "af_toy.h"
 
+/* Default buffers of a stream, as TCP's tcp_rmem/tcp_wmem: larger than a
+ * datagram socket's, so one connection can keep the device busy.
+ * SO_RCVBUF and SO_SNDBUF still set (and lock) them.
+ */
+#define TOY_STREAM_RCVBUF	SZ_2M
+#define TOY_STREAM_SNDBUF	SZ_2M
+
 #define TOY_RTO_INIT		(HZ / 5)
 #define TOY_RTO_MAX		(2 * HZ)
 #define TOY_MAX_RETRIES		15
@@ -91,18 +98,31 @@ static void toy_stream_set_state(struct sock *sk, int state)
 
 /* ---- frames out ------------------------------------------------------ */
 
-/* The window to advertise, in TOY_WINDOW_UNITs: half the free receive
- * buffer, as payload usually costs about twice its size in truesize.
- * Segments still waiting in the socket backlog are about to be charged.
+/*
+ * The window to advertise, in TOY_WINDOW_UNITs: the free receive buffer
+ * (less what waits in the backlog, about to be charged) converted from
+ * memory to payload at the ratio received segments have shown.  A 1 KiB
+ * segment costs over twice its size; a 64 KiB one about 1.3 times.
  */
 static u16 toy_stream_free_window(const struct sock *sk)
 {
 	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc) -
 		   READ_ONCE(sk->sk_backlog.len);
+	u64 payload;
 
 	if (free <= 0)
 		return 0;
-	return min_t(int, free / 2 / TOY_WINDOW_UNIT, U16_MAX);
+	payload = (u64)free * toy_sk(sk)->st.rcv_ratio / 256;
+	return min_t(u64, payload / TOY_WINDOW_UNIT, U16_MAX);
+}
+
+/* Fold a received segment's payload/truesize into the running ratio. */
+static void toy_stream_update_ratio(struct sock *sk, const struct sk_buff *skb)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	u32 r = clamp_t(u32, (u64)skb->len * 256 / skb->truesize, 16, 255);
+
+	st->rcv_ratio = (3 * st->rcv_ratio + r) / 4;
 }
 
 /* Fill @fl for a frame of this connection; records the advertised edge. */
@@ -526,6 +546,12 @@ static void toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 	}
 	st->snd_wnd = wnd;
 	st->max_wnd = max(st->max_wnd, wnd);
+	/* Nothing in flight and the peer answers (a window probe, say): it
+	 * is alive, however long its reader pauses.  Give up only on
+	 * silence, as TCP's probe timer does.
+	 */
+	if (st->snd_una == st->snd_nxt)
+		st->retries = 0;
 
 	/* Our FIN is acknowledged once everything we queued is. */
 	if ((sk->sk_shutdown & SEND_SHUTDOWN) && st->snd_una == st->write_seq) {
@@ -590,6 +616,7 @@ static void toy_stream_rcv_data(struct sock *sk, struct sk_buff *skb,
 		return;
 	}
 	TOY_SKB_CB(skb)->seq = fl->seq;
+	toy_stream_update_ratio(sk, skb);
 	skb_set_owner_r(skb, sk);
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 	WRITE_ONCE(st->rcv_nxt, fl->seq + skb->len);
@@ -774,11 +801,13 @@ static struct sock *toy_stream_new_child(struct sock *parent,
 	child->sk_type = parent->sk_type;
 	child->sk_protocol = parent->sk_protocol;
 	child->sk_reuse = parent->sk_reuse;
-	child->sk_rcvbuf = READ_ONCE(parent->sk_rcvbuf);
-	child->sk_sndbuf = READ_ONCE(parent->sk_sndbuf);
 	child->sk_uid = parent->sk_uid;
 	toy_sock_init(child);
 	toy_stream_init_sock(child);
+	/* The listener's buffer sizes, whether default or set by the user. */
+	child->sk_userlocks = parent->sk_userlocks;
+	child->sk_rcvbuf = READ_ONCE(parent->sk_rcvbuf);
+	child->sk_sndbuf = READ_ONCE(parent->sk_sndbuf);
 
 	ts = toy_sk(child);
 	st = &ts->st;
@@ -1001,6 +1030,9 @@ void toy_stream_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&st->accept_queue);
 	INIT_LIST_HEAD(&st->accept_node);
 	st->rto = TOY_RTO_INIT;
+	st->rcv_ratio = 128;	/* assume payload is half the cost, at first */
+	WRITE_ONCE(sk->sk_rcvbuf, TOY_STREAM_RCVBUF);
+	WRITE_ONCE(sk->sk_sndbuf, TOY_STREAM_SNDBUF);
 	sk->sk_write_space = toy_stream_write_space;
 	/* sock_init_data() leaves this to the family, as inet_create() does. */
 	sk->sk_backlog_rcv = toy_stream_backlog_rcv;

@@ -75,6 +75,9 @@ enum {
  *	       [@snd_una, @write_seq) is in sk_write_queue
  * @rcv_nxt: next sequence number expected from the peer
  * @rcv_edge: @rcv_nxt plus the window last advertised
+ * @rcv_ratio: payload bytes per 256 bytes of memory (truesize) that
+ *	       received segments have cost, a running average; converts free
+ *	       receive buffer into a window, as TCP's scaling_ratio does
  * @copied_seq: next sequence number the user will read
  * @send_head: first skb of sk_write_queue not yet transmitted, or NULL
  * @timer: retransmission, zero-window probe, or TIME_WAIT expiry
@@ -98,6 +101,7 @@ struct toy_stream_sock {
 	u32			write_seq;
 	u32			rcv_nxt;
 	u32			rcv_edge;
+	u32			rcv_ratio;
 	u32			copied_seq;
 	struct sk_buff		*send_head;
 	struct timer_list	timer;
