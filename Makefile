@@ -51,4 +51,10 @@ check:
 coverage:
 	scripts/coverage.sh
 
-.PHONY: all modules clean examples demo check coverage
+# Benchmark: AF_TOY against UDP/TCP on lo and AF_UNIX, in one VM run,
+# reported as ratios; table, CSV and a plot in build/bench/.
+bench:
+	scripts/setup.sh
+	bench/run.sh
+
+.PHONY: all modules clean examples demo check coverage bench
