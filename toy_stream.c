@@ -503,8 +503,12 @@ static void toy_stream_timer(struct timer_list *t)
 
 /* ---- frames in: the state machine ------------------------------------ */
 
-/* Process an acknowledgment and window from the peer. */
-static void toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
+/*
+ * Process an acknowledgment and window from the peer.  Returns false for
+ * an acknowledgment of data never sent: the whole segment is then bogus
+ * and dropped, as tcp_ack() makes TCP do.
+ */
+static bool toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 			       bool has_data)
 {
 	struct toy_stream_sock *st = toy_st(sk);
@@ -513,7 +517,7 @@ static void toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 	struct sk_buff *skb;
 
 	if (toy_seq_after(fl->ack, st->snd_nxt))
-		return;	/* acknowledges what we never sent */
+		return false;
 
 	/*
 	 * The same acknowledgment again, with nothing new in it, while data
@@ -524,7 +528,7 @@ static void toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 	    wnd == st->snd_wnd && !has_data) {
 		if (++st->dupacks == 3) {
 			toy_stream_retransmit(sk);
-			return;
+			return true;
 		}
 	} else if (fl->ack != st->snd_una) {
 		st->dupacks = 0;
@@ -563,10 +567,10 @@ static void toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 			break;
 		case TOY_CLOSING:
 			toy_stream_time_wait(sk);
-			return;
+			return true;
 		case TOY_LAST_ACK:
 			toy_stream_done(sk);
-			return;
+			return true;
 		}
 	}
 	if (progress)
@@ -574,6 +578,7 @@ static void toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 	toy_stream_push(sk);
 	if (progress)
 		toy_stream_rearm(sk, true);
+	return true;
 }
 
 /* The peer has nothing more to send. */
@@ -644,9 +649,12 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		goto drop;
 	}
 	if (fl->flags & TOY_F_SYN) {
-		/* Our handshake ACK was lost and the peer asks again. */
-		if (fl->flags & TOY_F_ACK)
-			toy_stream_send_ack(sk);
+		/* A SYN+ACK: our handshake ACK was lost and the peer asks
+		 * again.  A bare SYN: the peer may have lost the connection
+		 * and be reconnecting; a "challenge ACK" (RFC 5961) makes it
+		 * answer with the RST that clears this side.
+		 */
+		toy_stream_send_ack(sk);
 		goto drop;
 	}
 	if (!(fl->flags & TOY_F_ACK))
@@ -660,7 +668,8 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		goto drop;
 	}
 
-	toy_stream_rcv_ack(sk, fl, len || fin);
+	if (!toy_stream_rcv_ack(sk, fl, len || fin))
+		goto drop;	/* acknowledges what we never sent */
 	if (sk->sk_state == TOY_CLOSE)
 		goto drop;	/* that ACK completed our close */
 
