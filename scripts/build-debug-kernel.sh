@@ -49,7 +49,8 @@ it is.  Progress goes to stderr; only the requested paths go to stdout.
 
   --print-dir      print only the build directory (a KDIR for M= builds)
   --print-image    print only the bzImage path
-  --config-only    generate and verify .config, do not compile
+  --config-only    only generate and verify .config, print its path (a quick
+                   way to try fragment edits; a finished build is left as is)
   --rebuild        throw away this configuration's cached build and rebuild
   --prune          delete cached kernels and sources other than the current
   -j, --jobs N     parallel make jobs (default 2, or \$AFTOY_KERNEL_JOBS)
@@ -158,8 +159,7 @@ prune_cache() {
 # --- fast path: already built -----------------------------------------------
 
 # The source tree must be there too: the build dir's Makefile points into it.
-if [[ $rebuild -eq 0 && $mode != config && -f $builddir/$STAMP && -f $image &&
-      -f $srcdir/Makefile ]]; then
+if [[ $rebuild -eq 0 && -f $builddir/$STAMP && -f $image && -f $srcdir/Makefile ]]; then
 	[[ $prune -eq 1 ]] && prune_cache
 	print_result
 	exit 0
@@ -180,7 +180,7 @@ if [[ $rebuild -eq 1 && -d $builddir ]]; then
 	rm -rf -- "$builddir"
 fi
 # The other builder may have finished this very kernel while we waited.
-if [[ $mode != config && -f $builddir/$STAMP && -f $image && -f $srcdir/Makefile ]]; then
+if [[ -f $builddir/$STAMP && -f $image && -f $srcdir/Makefile ]]; then
 	print_result
 	exit 0
 fi
