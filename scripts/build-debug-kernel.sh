@@ -125,7 +125,9 @@ ensure_deps
 [[ -r $fragment ]] || die "config fragment $fragment not found"
 
 src_version=$(dpkg-query -W -f='${Version}' "$SRC_PKG")
-frag_hash=$({ echo "builder-rev $BUILDER_REV arch $KARCH"; cat "$fragment"; } |
+# Only the option lines count: editing a comment does not cost a rebuild.
+frag_options() { grep -E '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set$)' "$fragment"; }
+frag_hash=$({ echo "builder-rev $BUILDER_REV arch $KARCH"; frag_options; } |
 	sha256sum | cut -c1-12)
 key=$src_version-$frag_hash
 src_parent=$cache_root/src-$src_version
@@ -156,23 +158,30 @@ prune_cache() {
 	done
 }
 
+lock_cache() {
+	mkdir -p "$cache_root"
+	exec 9>"$cache_root/.lock"
+	if ! flock -n 9; then
+		log "another build holds $cache_root/.lock, waiting for it"
+		flock 9
+	fi
+}
+
 # --- fast path: already built -----------------------------------------------
 
 # The source tree must be there too: the build dir's Makefile points into it.
 if [[ $rebuild -eq 0 && -f $builddir/$STAMP && -f $image && -f $srcdir/Makefile ]]; then
-	[[ $prune -eq 1 ]] && prune_cache
+	if [[ $prune -eq 1 ]]; then
+		lock_cache
+		prune_cache
+	fi
 	print_result
 	exit 0
 fi
 
 # --- slow path, serialised: one builder per cache ---------------------------
 
-mkdir -p "$cache_root"
-exec 9>"$cache_root/.lock"
-if ! flock -n 9; then
-	log "another build holds $cache_root/.lock, waiting for it"
-	flock 9
-fi
+lock_cache
 [[ $prune -eq 1 ]] && prune_cache
 
 if [[ $rebuild -eq 1 && -d $builddir ]]; then
@@ -190,9 +199,10 @@ fi
 if [[ ! -f $srcdir/Makefile ]]; then
 	rm -rf -- "$src_parent"
 	tmp=$(mktemp -d "$cache_root/.src-$src_version.XXXXXX")
-	log "unpacking $SRC_TARBALL ($src_version) into $src_parent (about a minute)"
+	log "unpacking $SRC_TARBALL ($src_version) into $src_parent (under a minute)"
 	tar -C "$tmp" -xJf "$SRC_TARBALL" || { rm -rf -- "$tmp"; die "unpacking failed"; }
 	[[ -f $tmp/$SRC_TOPDIR/Makefile ]] || { rm -rf -- "$tmp"; die "no $SRC_TOPDIR/Makefile in tarball"; }
+	chmod 755 "$tmp"   # mktemp made it 0700
 	mv -T -- "$tmp" "$src_parent"
 fi
 # Remove half-unpacked leftovers of interrupted runs.
@@ -250,7 +260,7 @@ if [[ $mode == config || ! -f $builddir/$CONFIG_OK || ! -f $builddir/.config ]];
 	verify_config
 	cp -- "$fragment" "$builddir/debug-kernel.config.used"
 	touch "$builddir/$CONFIG_OK"
-	log "config verified: all $(grep -cE '^(CONFIG_|# CONFIG_.* is not set)' "$fragment") fragment options as requested"
+	log "config verified: all $(frag_options | wc -l) fragment options as requested"
 fi
 
 if [[ $mode == config ]]; then
@@ -268,7 +278,7 @@ progress() {
 	while IFS= read -r line; do
 		printf '%s\n' "$line" >>"$logfile"
 		case $line in
-		"  CC "*|"  AS "*|"  CC [M] "*) n=$((n + 1)); last=${line#  } ;;
+		"  CC "*|"  AS "*) n=$((n + 1)); last=${line#  } ;;
 		"  LD "*|"  OBJCOPY "*|"  BUILD "*|"  GZIP "*|"  MODPOST"*) last=${line#  } ;;
 		*": warning:"*) warn=$((warn + 1)) ;;
 		*": error:"*|*"Error "*|*"*** "*) printf '    %s\n' "$line" >&2 ;;
@@ -285,12 +295,31 @@ progress() {
 
 start=$SECONDS
 buildlog=$builddir/build.log
-log "building $src_version with make -j$jobs (first time: several minutes); log: $buildlog"
-: >"$buildlog"
-set +e
-kmake -j"$jobs" all 2>&1 | progress "$buildlog"
-rc=${PIPESTATUS[0]}
-set -e
+if [[ -s $buildlog ]]; then
+	log "resuming an interrupted build (make -j$jobs); log: $buildlog"
+	echo "=== resumed $(date -u +%Y-%m-%dT%H:%M:%SZ) ===" >>"$buildlog"
+else
+	log "building $src_version with make -j$jobs: about 5 minutes on 2 idle cores; log: $buildlog"
+fi
+# make runs in the background with its output going through a FIFO to the
+# progress filter, so that a TERM/INT/HUP sent to this script alone (a parent's
+# timeout, Ctrl-C) stops make too instead of leaving it compiling, unlocked,
+# in the cache.  GNU make passes TERM on to its children.
+fifo=$builddir/.make-output.fifo
+rm -f -- "$fifo"
+mkfifo -- "$fifo"
+progress "$buildlog" <"$fifo" &
+progress_pid=$!
+make -C "$srcdir" O="$builddir" ARCH=$KARCH -j"$jobs" all >"$fifo" 2>&1 &
+make_pid=$!
+trap 'log "interrupted: stopping make (re-run to resume)"
+      kill -TERM "$make_pid" 2>/dev/null; wait "$make_pid" "$progress_pid"
+      rm -f -- "$fifo"; exit 130' INT TERM HUP
+rc=0
+wait "$make_pid" || rc=$?
+wait "$progress_pid" || true
+trap - INT TERM HUP
+rm -f -- "$fifo"
 if [[ $rc -ne 0 ]]; then
 	log "make failed (exit $rc); last lines of $buildlog:"
 	tail -n 40 "$buildlog" >&2
