@@ -36,6 +36,34 @@ static size_t toy_linear_len(size_t len)
 	return len - PAGE_ALIGN(len - SKB_MAX_ALLOC);
 }
 
+static unsigned int toy_headroom(const struct net_device *dev)
+{
+	return LL_RESERVED_SPACE(dev) + TOY_HDR_LEN;
+}
+
+/*
+ * Lay out a freshly allocated frame (@linear bytes of linear data, the
+ * rest in the page fragments it was allocated with), leave room for the
+ * header in front, and copy @len payload bytes from @msg.  Frees @skb on
+ * failure.
+ */
+static struct sk_buff *toy_skb_fill(struct sk_buff *skb, struct net_device *dev,
+				    struct msghdr *msg, size_t len,
+				    size_t linear, int *err)
+{
+	skb_reserve(skb, toy_headroom(dev));
+	skb_put(skb, linear);
+	skb->data_len = len - linear;
+	skb->len = len;
+
+	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, len);
+	if (*err) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	return skb;
+}
+
 /**
  * toy_skb_alloc_send() - allocate a frame for a socket and copy its payload
  * @sk: the sending socket, which is charged for the frame
@@ -54,26 +82,17 @@ static size_t toy_linear_len(size_t len)
 struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
 				   struct msghdr *msg, size_t len, int *err)
 {
-	unsigned int headroom = LL_RESERVED_SPACE(dev) + TOY_HDR_LEN;
 	size_t linear = toy_linear_len(len);
 	struct sk_buff *skb;
 
-	skb = sock_alloc_send_pskb(sk, headroom + linear, len - linear,
+	skb = sock_alloc_send_pskb(sk, toy_headroom(dev) + linear, len - linear,
 				   msg->msg_flags & MSG_DONTWAIT, err,
 				   PAGE_ALLOC_COSTLY_ORDER);
 	if (!skb)
 		return NULL;
-
-	skb_reserve(skb, headroom);
-	skb_put(skb, linear);
-	skb->data_len = len - linear;
-	skb->len = len;
-
-	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, len);
-	if (*err) {
-		kfree_skb(skb);
+	skb = toy_skb_fill(skb, dev, msg, len, linear, err);
+	if (!skb)
 		return NULL;
-	}
 	skb->priority = READ_ONCE(sk->sk_priority);
 	skb->mark = READ_ONCE(sk->sk_mark);
 	return skb;
@@ -96,27 +115,44 @@ struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
 struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
 				   struct msghdr *msg, size_t len, int *err)
 {
-	unsigned int headroom = LL_RESERVED_SPACE(dev) + TOY_HDR_LEN;
 	size_t linear = toy_linear_len(len);
 	struct sk_buff *skb;
 
-	skb = alloc_skb_with_frags(headroom + linear, len - linear,
+	skb = alloc_skb_with_frags(toy_headroom(dev) + linear, len - linear,
 				   PAGE_ALLOC_COSTLY_ORDER, err,
 				   sk->sk_allocation);
 	if (!skb)
 		return NULL;
+	return toy_skb_fill(skb, dev, msg, len, linear, err);
+}
 
-	skb_reserve(skb, headroom);
-	skb_put(skb, linear);
-	skb->data_len = len - linear;
-	skb->len = len;
+/**
+ * toy_skb_split() - cut a segment that was never transmitted in two
+ * @skb: the segment (not cloned); keeps the first @len payload bytes
+ * @dev: the device that will transmit them (decides the headroom)
+ * @len: payload bytes to leave in @skb
+ * @gfp: allocation context
+ *
+ * The moved bytes take their share of truesize along, as in
+ * tcp_fragment(), or a short head would be charged for the whole original.
+ *
+ * Return: the tail, holding the payload from @len on, or NULL.
+ */
+struct sk_buff *toy_skb_split(struct sk_buff *skb, struct net_device *dev,
+			      u32 len, gfp_t gfp)
+{
+	int linear = max_t(int, skb_headlen(skb) - (int)len, 0);
+	unsigned int moved = skb->len - len;
+	struct sk_buff *tail;
 
-	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, len);
-	if (*err) {
-		kfree_skb(skb);
+	tail = alloc_skb(toy_headroom(dev) + linear, gfp);
+	if (!tail)
 		return NULL;
-	}
-	return skb;
+	skb_reserve(tail, toy_headroom(dev));
+	skb_split(skb, tail, len);
+	skb->truesize -= moved;
+	tail->truesize += moved;
+	return tail;
 }
 
 /**
@@ -131,12 +167,11 @@ struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
  */
 struct sk_buff *toy_skb_alloc_ctl(struct net_device *dev, gfp_t gfp)
 {
-	unsigned int headroom = LL_RESERVED_SPACE(dev) + TOY_HDR_LEN;
 	struct sk_buff *skb;
 
-	skb = alloc_skb(headroom, gfp);
+	skb = alloc_skb(toy_headroom(dev), gfp);
 	if (skb)
-		skb_reserve(skb, headroom);
+		skb_reserve(skb, toy_headroom(dev));
 	return skb;
 }
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_skb_alloc_ctl);

@@ -292,30 +292,19 @@ static void toy_stream_queue(struct sock *sk, struct sk_buff *skb, u32 len,
 static int toy_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
 {
 	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
-	unsigned int headroom = LL_RESERVED_SPACE(dev) + TOY_HDR_LEN;
 	struct toy_skb_cb *cb = TOY_SKB_CB(skb);
-	int linear = max_t(int, skb_headlen(skb) - (int)len, 0);
-	unsigned int moved = skb->len - len;
+	unsigned int truesize = skb->truesize;
 	struct sk_buff *tail;
 
-	tail = alloc_skb(headroom + linear, GFP_ATOMIC);
+	tail = toy_skb_split(skb, dev, len, GFP_ATOMIC);
 	if (!tail)
 		return -ENOMEM;
-	skb_reserve(tail, headroom);
-	skb_split(skb, tail, len);
-	/* The moved bytes take their memory cost along, as in tcp_fragment(),
-	 * or a small head would be charged for the whole original.
-	 */
-	skb->truesize -= moved;
-	tail->truesize += moved;
-	sk_wmem_queued_add(sk, -(int)moved);
-
 	*TOY_SKB_CB(tail) = *cb;
 	TOY_SKB_CB(tail)->seq = cb->seq + len;
 	cb->end_seq = cb->seq + len;
 	cb->flags &= ~TOY_F_FIN;
 	__skb_queue_after(&sk->sk_write_queue, skb, tail);
-	sk_wmem_queued_add(sk, tail->truesize);
+	sk_wmem_queued_add(sk, skb->truesize + tail->truesize - truesize);
 	return 0;
 }
 

@@ -337,6 +337,8 @@ struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl);
 struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
 				   struct msghdr *msg, size_t len, int *err);
 struct sk_buff *toy_skb_alloc_ctl(struct net_device *dev, gfp_t gfp);
+struct sk_buff *toy_skb_split(struct sk_buff *skb, struct net_device *dev,
+			      u32 len, gfp_t gfp);
 struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
 				   struct msghdr *msg, size_t len, int *err);
 void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl);
