@@ -25,27 +25,7 @@
 #include <linux/sockios.h>
 
 #include "toy_util.h"
-/* The harness is copied verbatim from the kernel; it is not -Wextra clean. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#define SETUP_SKIP(fmt, ...) do {					\
-	SKIP(;, fmt, ##__VA_ARGS__);					\
-	fflush(NULL);							\
-	_exit(255);							\
-} while (0)
-
-#define ASSERT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	if (__r != 0)							\
-		TH_LOG("%s: got %ld errno %d (%s)", #expr, __r, errno,	\
-		       strerror(errno));				\
-	ASSERT_EQ(0, __r);						\
-} while (0)
+#include "toy_assert.h"
 
 #define MAX_FDS		32
 #define MAX_PIDS	8
