@@ -1217,6 +1217,15 @@ TEST_F(dgram, sockopt_unknown_level)
 	ASSERT_ERRNO(setsockopt(s, 1234, 1, &v, sizeof(v)), ENOPROTOOPT);
 }
 
+/* Connection calls on a datagram socket: EOPNOTSUPP, as for UDP. */
+TEST_F(dgram, listen_and_accept_not_supported)
+{
+	int s = SOCK();
+
+	ASSERT_ERRNO(listen(s, 4), EOPNOTSUPP);
+	ASSERT_ERRNO(accept(s, NULL, NULL), EOPNOTSUPP);
+}
+
 TEST_F(dgram, sockopt_unknown_name)
 {
 	int s = SOCK(), v = 0;

@@ -17,6 +17,7 @@
  *   finit_module() loads it again; socket() works again.
  */
 #include <limits.h>
+#include <sys/klog.h>
 #include <sys/utsname.h>
 
 #include "toy_util.h"
@@ -266,6 +267,77 @@ TEST_F_TIMEOUT(rmmod, unload_only_without_sockets, 600)
 		ASSERT_LE(0, s);
 		close(s);
 	}
+}
+
+/* Does the kernel log contain @needle?  (The harness runs as root.) */
+static bool kmsg_has(const char *needle)
+{
+	static char log[1 << 20];
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof(log) - 1);
+
+	if (n < 0)
+		return false;
+	log[n] = 0;
+	return strstr(log, needle) != NULL;
+}
+
+/* Unload, waiting out the RCU-freed sockets of earlier suites (bounded). */
+static int unload_module(void)
+{
+	long long deadline = now_ms() + WAIT_MS;
+	int ret;
+
+	while ((ret = delete_module("af_toy", O_NONBLOCK)) != 0 &&
+	       (errno == EWOULDBLOCK || errno == EBUSY) &&
+	       now_ms() < deadline)
+		tiny_pause();
+	return ret;
+}
+
+/*
+ * The README's load-time claims: a family slot that is taken, or out of
+ * range, fails the load with a kernel log line saying so and leaves no
+ * half-loaded module; and the module carries the net-pf alias that lets
+ * socket(AF_TOY, ...) autoload it.
+ */
+TEST_F_TIMEOUT(rmmod, bad_family_fails_cleanly, 300)
+{
+	static const struct {
+		const char *params, *logged;
+		int err;
+	} bad[] = {
+		{ "family=1", "cannot register address family 1", EEXIST },
+		{ "family=0", "family=0 is out of range", EINVAL },
+		{ "family=46", "family=46 is out of range", EINVAL },
+	};
+	char cmd[PATH_MAX + 64], alias[256] = "";
+	unsigned int i;
+	FILE *p;
+
+	if (_metadata->skip)
+		return;
+	snprintf(cmd, sizeof(cmd), "modinfo -F alias '%s'", self->ko);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	if (!fgets(alias, sizeof(alias), p))
+		alias[0] = 0;
+	pclose(p);
+	TH_LOG("alias: %s", alias);
+	ASSERT_EQ(0, strncmp(alias, "net-pf-22", 9));
+
+	ASSERT_EQ(0, unload_module());
+	self->unloaded = true;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		ASSERT_EQ(-1, load_module(self->ko, bad[i].params));
+		TH_LOG("%s: %s", bad[i].params, strerror(errno));
+		ASSERT_EQ(bad[i].err, errno);
+		ASSERT_FALSE(toy_module_loaded());
+		ASSERT_TRUE(kmsg_has(bad[i].logged));
+	}
+	ASSERT_EQ(0, load_module(self->ko, self->params));
+	self->unloaded = false;
+	ASSERT_TRUE(toy_module_loaded());
 }
 
 TEST_HARNESS_MAIN

@@ -24,62 +24,7 @@
 #include <linux/sockios.h>
 
 #include "toy_util.h"
-/* The harness is copied verbatim from the kernel; it is not -Wextra clean. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-/* ---- assertions (as in toy_harness.h) --------------------------------- */
-
-/* Skip from FIXTURE_SETUP: the 6.1 harness would still run the body. */
-#define SETUP_SKIP(fmt, ...) do {					\
-	SKIP(;, fmt, ##__VA_ARGS__);					\
-	fflush(NULL);							\
-	_exit(255);							\
-} while (0)
-
-#define ASSERT_ERRNO(expr, err) do {					\
-	long __r;							\
-	int __e;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	__e = errno;							\
-	if (__r != -1 || __e != (err))					\
-		TH_LOG("%s: got %ld errno %d (%s), want -1 errno %d (%s)", \
-		       #expr, __r, __e, strerror(__e), (int)(err),	\
-		       strerror(err));					\
-	ASSERT_EQ(-1, __r);						\
-	ASSERT_EQ((err), __e);						\
-} while (0)
-
-#define ASSERT_OK(expr) do {						\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	if (__r != 0)							\
-		TH_LOG("%s: got %ld errno %d (%s)", #expr, __r, errno,	\
-		       strerror(errno));				\
-	ASSERT_EQ(0, __r);						\
-} while (0)
-
-#define ASSERT_LEN(expr, n) do {					\
-	long __r;							\
-	errno = 0;							\
-	__r = (long)(expr);						\
-	if (__r != (long)(n))						\
-		TH_LOG("%s: got %ld errno %d (%s), want %ld", #expr,	\
-		       __r, errno, strerror(errno), (long)(n));		\
-	ASSERT_EQ((long)(n), __r);					\
-} while (0)
-
-#define ASSERT_MASK(fd, want) do {					\
-	int __m = poll_mask(fd);					\
-	if (__m != (want))						\
-		TH_LOG("poll mask of %s: got %#x, want %#x", #fd, __m,	\
-		       (int)(want));					\
-	ASSERT_EQ((int)(want), __m);					\
-} while (0)
+#include "toy_assert.h"
 
 /* Bounded wait for a condition (WAIT_MS); evaluates to whether it held. */
 #define WAIT_UNTIL(cond) ({						\
@@ -939,6 +884,51 @@ TEST_F(stream, connect_on_listener_eisconn)
 
 	LISTENER(&port2, 4);
 	ASSERT_ERRNO(fam_connect(&self->f, l, INADDR_LOOPBACK, port2), EISCONN);
+}
+
+/* Bad flags, levels and arguments on a connected stream, as TCP answers. */
+TEST_F(stream, bad_flags_levels_and_how)
+{
+	int c, s, v = 0;
+	socklen_t len = sizeof(v);
+	char b[4];
+
+	PAIR(&c, &s);
+	/* no urgent data is pending: tcp_recv_urg() says EINVAL */
+	ASSERT_ERRNO(recv(c, b, sizeof(b), MSG_OOB), EINVAL);
+	ASSERT_ERRNO(shutdown(c, 7), EINVAL);
+	ASSERT_ERRNO(shutdown(c, -1), EINVAL);
+	/* an unknown level: ip_getsockopt EOPNOTSUPP, ip_setsockopt ENOPROTOOPT */
+	ASSERT_ERRNO(getsockopt(c, 1234, 1, &v, &len), EOPNOTSUPP);
+	ASSERT_ERRNO(setsockopt(c, 1234, 1, &v, sizeof(v)), ENOPROTOOPT);
+	if (self->f.toy) {
+		/* AF_TOY has no urgent data at all (TCP sends it) */
+		ASSERT_ERRNO(send(c, "x", 1, MSG_OOB), EOPNOTSUPP);
+	}
+	/* none of it broke the connection */
+	ASSERT_LEN(send(c, "ok", 2, 0), 2);
+	ASSERT_LEN(recv(s, b, 2, MSG_WAITALL), 2);
+}
+
+/* A non-zero stoy_zero is refused by bind and connect alike. */
+TEST_F(stream, padding_must_be_zero)
+{
+	struct sockaddr_toy a;
+	uint16_t port;
+	int c = SOCK();
+
+	if (!self->f.toy)
+		SKIP(return, "AF_TOY only: sockaddr_in has no such rule");
+	LISTENER(&port, 4);
+	memset(&a, 0, sizeof(a));
+	a.stoy_family = self->f.family;
+	a.stoy_port = htons(port);
+	a.stoy_addr = htonl(TOY_ADDR_LOOPBACK);
+	a.stoy_zero[7] = 1;
+	ASSERT_ERRNO(connect(c, SA(&a), sizeof(a)), EINVAL);
+	ASSERT_ERRNO(bind(c, SA(&a), sizeof(a)), EINVAL);
+	a.stoy_zero[7] = 0;
+	ASSERT_OK(connect(c, SA(&a), sizeof(a)));
 }
 
 TEST_F(stream, connect_bad_address)
