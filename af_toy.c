@@ -52,6 +52,15 @@ static struct proto toy_stream_proto = {
 	.name		= "TOY-STREAM",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct toy_sock),
+	/* Stream memory is accounted as TCP's is (see toy_stream.c). */
+	.memory_allocated	= &toy_stream_memory_allocated,
+	.per_cpu_fw_alloc	= &toy_stream_fw_alloc,
+	.memory_pressure	= &toy_stream_memory_pressure,
+	.enter_memory_pressure	= toy_stream_enter_memory_pressure,
+	.leave_memory_pressure	= toy_stream_leave_memory_pressure,
+	.sysctl_mem		= toy_sysctl_mem,
+	.sysctl_rmem		= toy_sysctl_rmem,
+	.sysctl_wmem		= toy_sysctl_wmem,
 	.close		= toy_stream_close,
 	.bind		= toy_bind,
 	.connect	= toy_stream_connect,
@@ -265,6 +274,8 @@ static int toy_stream_sock_connect(struct socket *sock, struct sockaddr *uaddr,
 	    uaddr->sa_family == AF_UNSPEC) {
 		lock_sock(sk);
 		err = sk->sk_prot->disconnect(sk, flags);
+		/* Wakes anyone sleeping in sk_wait_event() with -EPIPE. */
+		sk->sk_disconnects++;
 		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
 		release_sock(sk);
 		return err;
@@ -309,7 +320,10 @@ static int toy_stream_sock_connect(struct socket *sock, struct sockaddr *uaddr,
 				      sk->sk_state != TOY_SYN_SENT, &wait);
 		remove_wait_queue(sk_sleep(sk), &wait);
 		if (sk->sk_state == TOY_SYN_SENT) {
-			err = timeo ? sock_intr_errno(timeo) : -ETIMEDOUT;
+			/* SO_SNDTIMEO ran out: the handshake goes on, as
+			 * inet_stream_connect() reports it.
+			 */
+			err = timeo ? sock_intr_errno(timeo) : -EINPROGRESS;
 			goto out;
 		}
 	}
@@ -324,6 +338,7 @@ out:
 sock_error:
 	err = sock_error(sk) ? : -ECONNABORTED;
 	sock->state = SS_UNCONNECTED;
+	sk->sk_disconnects++;
 	if (sk->sk_prot->disconnect(sk, flags))
 		sock->state = SS_DISCONNECTING;
 	goto out;
@@ -399,6 +414,7 @@ static int toy_stream_sock_shutdown(struct socket *sock, int how)
 		fallthrough;
 	case TOY_SYN_SENT:
 		err = sk->sk_prot->disconnect(sk, O_NONBLOCK);
+		sk->sk_disconnects++;
 		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
 		break;
 	default:
@@ -525,6 +541,7 @@ static int __init af_toy_init(void)
 		return -EINVAL;
 	}
 	toy_family_ops.family = toy_family;
+	toy_stream_mem_init();
 
 	err = proto_register(&toy_dgram_proto, 1);
 	if (err)

@@ -80,7 +80,10 @@ static void toy_dev_setup(struct net_device *dev)
 	dev->hard_header_len = 0;
 	dev->addr_len = 0;
 	dev->mtu = TOY_DEV_MTU;
-	dev->min_mtu = TOY_HDR_LEN;
+	/* Room for a header and a useful payload: a stream must never have
+	 * segments of nothing to send.
+	 */
+	dev->min_mtu = TOY_HDR_LEN + TOY_MIN_PAYLOAD;
 	dev->max_mtu = TOY_DEV_MTU;
 	dev->tx_queue_len = 0;
 	dev->flags = IFF_NOARP;
@@ -109,9 +112,33 @@ bool toy_dev_is_toy(const struct net_device *dev)
 }
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_dev_is_toy);
 
+static struct net_device *toy_dev_register(struct net *net,
+					   const char *name,
+					   unsigned char assign)
+{
+	struct net_device *dev;
+	int err;
+
+	dev = alloc_netdev(0, name, assign, toy_dev_setup);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	dev_net_set(dev, net);
+	err = register_netdev(dev);
+	if (err) {
+		free_netdev(dev);
+		return ERR_PTR(err);
+	}
+	return dev;
+}
+
 /**
  * toy_dev_create() - create and bring up toy0 in a namespace
  * @net: the namespace; called from its pernet init
+ *
+ * If the namespace already has a link named toy0 (anyone who owns a
+ * namespace can rename lo to toy0 before the module loads), the loopback
+ * takes the next free toyN instead: one namespace's names must not make
+ * the module fail to load for every other.
  *
  * Return: the device, or an ERR_PTR.
  */
@@ -120,14 +147,15 @@ struct net_device *toy_dev_create(struct net *net)
 	struct net_device *dev;
 	int err;
 
-	dev = alloc_netdev(0, "toy0", NET_NAME_PREDICTABLE, toy_dev_setup);
-	if (!dev)
-		return ERR_PTR(-ENOMEM);
-	dev_net_set(dev, net);
-
-	err = register_netdev(dev);
-	if (err)
-		goto out_free;
+	dev = toy_dev_register(net, "toy0", NET_NAME_PREDICTABLE);
+	if (PTR_ERR_OR_ZERO(dev) == -EEXIST) {
+		dev = toy_dev_register(net, "toy%d", NET_NAME_ENUM);
+		if (!IS_ERR(dev))
+			pr_info("toy0 is taken in this namespace: the loopback is %s\n",
+				dev->name);
+	}
+	if (IS_ERR(dev))
+		return dev;
 
 	rtnl_lock();
 	err = dev_open(dev, NULL);
@@ -138,9 +166,6 @@ struct net_device *toy_dev_create(struct net *net)
 
 out_unregister:
 	unregister_netdev(dev);	/* frees it: needs_free_netdev */
-	return ERR_PTR(err);
-out_free:
-	free_netdev(dev);
 	return ERR_PTR(err);
 }
 

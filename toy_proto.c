@@ -37,6 +37,7 @@
 #include <linux/proc_fs.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -265,22 +266,24 @@ void toy_port_add_child(struct sock *parent, struct sock *child, __be32 addr)
 }
 
 /**
- * toy_port_listener_conflict() - may @sk start listening on its port?
- * @sk: a bound socket about to listen, locked
+ * toy_port_listen() - start listening on @sk's port, unless another does
+ * @sk: a bound socket in TOY_CLOSE about to listen, locked
  *
  * SO_REUSEADDR lets sockets share a port, but only one may listen on an
- * address, as for TCP.
+ * address, as for TCP.  The check and the move to TOY_LISTEN happen under
+ * the table lock, so two sockets calling listen() at once cannot both win.
  *
- * Return: true if another socket already listens on an overlapping address.
+ * Return: 0, or -EADDRINUSE if another socket listens on an overlapping
+ * address.
  */
-bool toy_port_listener_conflict(struct sock *sk)
+int toy_port_listen(struct sock *sk)
 {
 	struct toy_net *tn = toy_pernet(sock_net(sk));
 	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
 	__be32 addr = toy_sk(sk)->rcv_saddr;
 	struct toy_port *tp;
 	struct sock *sk2;
-	bool conflict = false;
+	int err = 0;
 
 	xa_lock_bh(&tbl->ports);
 	tp = xa_load(&tbl->ports, ntohs(toy_sk(sk)->sport));
@@ -291,11 +294,61 @@ bool toy_port_listener_conflict(struct sock *sk)
 
 			if (sk2 != sk && sk2->sk_state == TOY_LISTEN &&
 			    (!addr || !addr2 || addr == addr2))
-				conflict = true;
+				err = -EADDRINUSE;
 		}
 	}
+	if (!err)
+		WRITE_ONCE(sk->sk_state, TOY_LISTEN);
 	xa_unlock_bh(&tbl->ports);
-	return conflict;
+	return err;
+}
+
+/**
+ * toy_port_connect() - claim a connection's four-tuple
+ * @sk: a bound stream socket in TOY_CLOSE, locked
+ * @daddr: the peer's address
+ * @dport: the peer's port
+ * @state: the state @sk enters with the claim (TOY_SYN_SENT)
+ *
+ * Two sockets sharing a port through SO_REUSEADDR must not connect to the
+ * same peer: the receive path could not tell them apart, and one would
+ * steal the other's frames.  As __inet_check_established() does for TCP,
+ * the second connect() fails.  The check, the peer and the state are
+ * published together under the table lock, so two racing connects cannot
+ * both pass.  A socket bound to ANY gets the loopback address, as the
+ * source its frames carry.
+ *
+ * Return: 0, or -EADDRNOTAVAIL if another connection has the four-tuple.
+ */
+int toy_port_connect(struct sock *sk, __be32 daddr, __be16 dport, int state)
+{
+	struct toy_net *tn = toy_pernet(sock_net(sk));
+	struct toy_table *tbl = toy_table_of(tn, toy_type_of(sk));
+	struct toy_sock *ts = toy_sk(sk);
+	__be32 saddr = ts->rcv_saddr ?: htonl(TOY_ADDR_LOOPBACK);
+	struct toy_port *tp;
+	struct sock *sk2;
+	int err = 0;
+
+	xa_lock_bh(&tbl->ports);
+	tp = xa_load(&tbl->ports, ntohs(ts->sport));
+	hlist_for_each_entry_rcu(sk2, &tp->socks, sk_bind_node,
+				 lockdep_is_held(&tbl->ports.xa_lock)) {
+		int state2 = READ_ONCE(sk2->sk_state);
+
+		if (sk2 != sk && state2 != TOY_CLOSE && state2 != TOY_LISTEN &&
+		    toy_sk(sk2)->rcv_saddr == saddr &&
+		    toy_sk(sk2)->daddr == daddr && toy_sk(sk2)->dport == dport)
+			err = -EADDRNOTAVAIL;
+	}
+	if (!err) {
+		WRITE_ONCE(ts->rcv_saddr, saddr);
+		WRITE_ONCE(ts->daddr, daddr);
+		WRITE_ONCE(ts->dport, dport);
+		WRITE_ONCE(sk->sk_state, state);
+	}
+	xa_unlock_bh(&tbl->ports);
+	return err;
 }
 
 /**
@@ -438,7 +491,7 @@ void toy_close(struct sock *sk, long timeout)
 	lock_sock(sk);
 	toy_port_unbind(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
-	sk->sk_state = TOY_CLOSE;
+	WRITE_ONCE(sk->sk_state, TOY_CLOSE);
 	sock_orphan(sk);
 	release_sock(sk);
 
@@ -962,7 +1015,8 @@ EXPORT_SYMBOL_IF_TOY_KUNIT(toy_packet_type);
 
 /* ---- /proc/net/toy and /proc/net/toy_snmp ---------------------------- */
 
-static const char *const toy_mib_names[TOY_MIB_MAX] = {
+/* The counters' names in /proc/net/toy_snmp; the KUnit suites print them too. */
+TOY_VISIBLE_IF_KUNIT const char *const toy_mib_names[TOY_MIB_MAX] = {
 	[TOY_MIB_INDATAGRAMS]	= "InDatagrams",
 	[TOY_MIB_NOPORTS]	= "NoPorts",
 	[TOY_MIB_INERRORS]	= "InErrors",
@@ -976,7 +1030,14 @@ static const char *const toy_mib_names[TOY_MIB_MAX] = {
 	[TOY_MIB_RETRANSSEGS]	= "RetransSegs",
 	[TOY_MIB_BACKLOGDROPS]	= "BacklogDrops",
 	[TOY_MIB_WINDOWDROPS]	= "WindowDrops",
+	[TOY_MIB_OFOQUEUE]	= "OfoQueue",
+	[TOY_MIB_OFODROPS]	= "OfoDrops",
+	[TOY_MIB_OFOPRUNED]	= "OfoPruned",
+	[TOY_MIB_FASTRETRANS]	= "FastRetrans",
+	[TOY_MIB_TIMEOUTS]	= "Timeouts",
+	[TOY_MIB_ABORTONMEMORY]	= "AbortOnMemory",
 };
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_mib_names);
 
 static unsigned long toy_mib_sum(struct toy_net *tn, int item)
 {
@@ -1133,6 +1194,61 @@ static struct ctl_table toy_sysctl_template[] = {
 	{ }
 };
 
+/*
+ * Limits for the whole machine, in init_net only, as tcp_mem is: the
+ * owner of a network namespace (any user, through unshare -Urn) must not
+ * be able to raise them.  The data lives in toy_stream.c.
+ */
+static long toy_mem_min[3];
+static int toy_buf_min = SZ_4K;
+
+static struct ctl_table toy_sysctl_global[] = {
+	{
+		.procname	= "toy_mem",
+		.data		= toy_sysctl_mem,
+		.maxlen		= sizeof(toy_sysctl_mem),
+		.mode		= 0644,
+		.proc_handler	= proc_doulongvec_minmax,
+		.extra1		= toy_mem_min,
+	},
+	{
+		.procname	= "toy_rmem",
+		.data		= toy_sysctl_rmem,
+		.maxlen		= sizeof(toy_sysctl_rmem),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &toy_buf_min,
+	},
+	{
+		.procname	= "toy_wmem",
+		.data		= toy_sysctl_wmem,
+		.maxlen		= sizeof(toy_sysctl_wmem),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= &toy_buf_min,
+	},
+	{
+		.procname	= "max_orphans",
+		.data		= &toy_sysctl_max_orphans,
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+	},
+	{
+		.procname	= "orphan_retries",
+		.data		= &toy_sysctl_orphan_retries,
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE_HUNDRED,
+	},
+	{ }
+};
+
+static struct ctl_table_header *toy_sysctl_global_hdr;
+
 static int toy_sysctl_init(struct net *net, struct toy_net *tn)
 {
 	struct ctl_table *table;
@@ -1148,6 +1264,18 @@ static int toy_sysctl_init(struct net *net, struct toy_net *tn)
 		kfree(table);
 		return -ENOMEM;
 	}
+	if (net_eq(net, &init_net)) {
+		size_t n = ARRAY_SIZE(toy_sysctl_global) - 1;
+
+		toy_sysctl_global_hdr = toy_register_net_sysctl(net, "net/toy",
+								toy_sysctl_global,
+								n);
+		if (!toy_sysctl_global_hdr) {
+			unregister_net_sysctl_table(tn->sysctl);
+			kfree(table);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -1155,6 +1283,10 @@ static void toy_sysctl_exit(struct toy_net *tn)
 {
 	const struct ctl_table *table = tn->sysctl->ctl_table_arg;
 
+	if (tn == toy_pernet(&init_net) && toy_sysctl_global_hdr) {
+		unregister_net_sysctl_table(toy_sysctl_global_hdr);
+		toy_sysctl_global_hdr = NULL;
+	}
 	unregister_net_sysctl_table(tn->sysctl);
 	kfree(table);
 }

@@ -127,11 +127,17 @@ struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
 }
 
 /**
- * toy_skb_split() - cut a segment that was never transmitted in two
- * @skb: the segment (not cloned); keeps the first @len payload bytes
+ * toy_skb_split() - cut a segment in two
+ * @skb: the segment; keeps the first @len payload bytes
  * @dev: the device that will transmit them (decides the headroom)
  * @len: payload bytes to leave in @skb
  * @gfp: allocation context
+ *
+ * skb_split() rewrites the shared info (the page fragments) that every
+ * clone of @skb shares, so a clone still in flight - in a qdisc, a packet
+ * tap, a receive queue - would describe bytes that are no longer there.
+ * So a cloned @skb first gets a private head, as tcp_fragment() does.
+ * Its truesize may grow by that; the caller re-reads it.
  *
  * The moved bytes take their share of truesize along, as in
  * tcp_fragment(), or a short head would be charged for the whole original.
@@ -141,10 +147,13 @@ struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
 struct sk_buff *toy_skb_split(struct sk_buff *skb, struct net_device *dev,
 			      u32 len, gfp_t gfp)
 {
-	int linear = max_t(int, skb_headlen(skb) - (int)len, 0);
 	unsigned int moved = skb->len - len;
 	struct sk_buff *tail;
+	int linear;
 
+	if (skb_unclone(skb, gfp))
+		return NULL;
+	linear = max_t(int, skb_headlen(skb) - (int)len, 0);
 	tail = alloc_skb(toy_headroom(dev) + linear, gfp);
 	if (!tail)
 		return NULL;

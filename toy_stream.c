@@ -44,23 +44,57 @@
  * toy_stream_destroy().  A pending timer holds a reference of its own.
  */
 
-#include <linux/jhash.h>
 #include <linux/net.h>
 #include <linux/random.h>
 #include <linux/sched/signal.h>
+#include <linux/siphash.h>
 #include <linux/sizes.h>
 #include <net/sock.h>
 
 #include "af_toy.h"
 
-/* Default buffers of a stream, as TCP's tcp_rmem/tcp_wmem: larger than a
- * datagram socket's, so one connection can keep the device busy.
- * SO_RCVBUF and SO_SNDBUF still set (and lock) them.
+/*
+ * Memory, as TCP has it (tcp_mem, tcp_rmem, tcp_wmem, tcp_max_orphans).
+ * Every byte a stream holds (write queue, receive and out-of-order
+ * queues) is charged through sk_forward_alloc to the protocol's pool,
+ * toy_stream_memory_allocated, in pages, and to the memory cgroup of the
+ * task that created the socket.  Above net.toy.toy_mem[1] pages the
+ * protocol is under pressure; above toy_mem[2] a socket gets only its
+ * minimum, toy_rmem[0] / toy_wmem[0], and the rest is refused: senders
+ * wait, receivers drop (and the peer resends).  toy_rmem[1] / toy_wmem[1]
+ * are the buffers a new stream socket gets; SO_RCVBUF and SO_SNDBUF still
+ * set (and lock) them, capped by net.core.rmem_max / wmem_max unless
+ * privileged.  AF_TOY does not autotune, so unlike tcp_rmem there is no
+ * third value.  toy_mem is sized at load time like tcp_mem.
+ *
+ * These are global (init_net's /proc/sys/net/toy only): a user who owns a
+ * network namespace must not be able to raise them.  Read with READ_ONCE().
  */
-#define TOY_STREAM_RCVBUF	SZ_2M
-#define TOY_STREAM_SNDBUF	SZ_2M
+long toy_sysctl_mem[3];
+int toy_sysctl_rmem[2] = { SZ_4K, SZ_1M };
+int toy_sysctl_wmem[2] = { SZ_4K, SZ_1M };
+int toy_sysctl_max_orphans = 4096;
+int toy_sysctl_orphan_retries = 8;
 
+atomic_long_t toy_stream_memory_allocated;
+unsigned long toy_stream_memory_pressure;
+DEFINE_PER_CPU(int, toy_stream_fw_alloc);
+
+/* Sockets closed by their user but still finishing (FIN, TIME_WAIT...). */
+static atomic_t toy_stream_orphans = ATOMIC_INIT(0);
+
+/*
+ * Retransmission timeout bounds.  Before any round trip is measured the
+ * timeout is Linux TCP's minimum, 200 ms.  After that it follows the
+ * measurements (RFC 6298) down to 20 ms, not TCP's 200 ms floor: a toy
+ * link's round trip is micro- to milliseconds, and without SACK a lost
+ * retransmission can only be repaired by the timer, so on a lossy link
+ * the floor is what sets the pace.  A spurious expiry costs one resent
+ * segment.  The maximum is short because a toy never crosses a slow
+ * path; 15 expiries still take ~25 s.
+ */
 #define TOY_RTO_INIT		(HZ / 5)
+#define TOY_RTO_MIN		max(HZ / 50, 2)
 #define TOY_RTO_MAX		(2 * HZ)
 #define TOY_MAX_RETRIES		15
 #define TOY_TIMEWAIT_LEN	(HZ / 2)	/* short: a toy has no stray routes */
@@ -74,7 +108,7 @@
 #define TOYF_CAN_RECV		(TOYF(TOY_ESTABLISHED) | TOYF(TOY_FIN_WAIT1) | \
 				 TOYF(TOY_FIN_WAIT2))
 
-static u32 toy_cookie_secret __read_mostly;
+static siphash_key_t toy_cookie_key __read_mostly;
 
 static struct toy_stream_sock *toy_st(struct sock *sk)
 {
@@ -94,6 +128,58 @@ static bool toy_is_seqpacket(const struct sock *sk)
 static void toy_stream_set_state(struct sock *sk, int state)
 {
 	WRITE_ONCE(sk->sk_state, state);
+}
+
+/* ---- memory ----------------------------------------------------------- */
+
+/**
+ * toy_stream_enter_memory_pressure() - the pool passed toy_mem[1]
+ * @sk: the socket whose charge crossed the limit (struct proto hook)
+ */
+void toy_stream_enter_memory_pressure(struct sock *sk)
+{
+	WRITE_ONCE(toy_stream_memory_pressure, 1);
+}
+
+/**
+ * toy_stream_leave_memory_pressure() - the pool fell below toy_mem[0]
+ * @sk: the socket whose uncharge did it (struct proto hook)
+ */
+void toy_stream_leave_memory_pressure(struct sock *sk)
+{
+	if (READ_ONCE(toy_stream_memory_pressure))
+		WRITE_ONCE(toy_stream_memory_pressure, 0);
+}
+
+/**
+ * toy_stream_mem_init() - size net.toy.toy_mem from the machine's memory
+ *
+ * As tcp_init_mem(): pressure at 1/16 of the memory free for buffers,
+ * three quarters of that as the low mark, twice the low mark as the hard
+ * limit.
+ */
+void toy_stream_mem_init(void)
+{
+	unsigned long limit = max(nr_free_buffer_pages() / 16, 128UL);
+
+	toy_sysctl_mem[0] = limit / 4 * 3;
+	toy_sysctl_mem[1] = limit;
+	toy_sysctl_mem[2] = toy_sysctl_mem[0] * 2;
+}
+
+/*
+ * Out of resources: too many orphans, or the pool past its hard limit.
+ * Then an orphan is reset rather than left to finish its close, as
+ * tcp_out_of_resources() does.
+ */
+static bool toy_stream_out_of_resources(struct sock *sk)
+{
+	if (atomic_read(&toy_stream_orphans) > READ_ONCE(toy_sysctl_max_orphans) ||
+	    sk_memory_allocated(sk) > sk_prot_mem_limits(sk, 2)) {
+		TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_ABORTONMEMORY);
+		return true;
+	}
+	return false;
 }
 
 /* ---- frames out ------------------------------------------------------ */
@@ -209,7 +295,10 @@ static void toy_stream_reply_rst(struct net_device *dev,
 		toy_stream_xmit(dev, skb, &fl);
 }
 
-/* Transmit a queued segment; the original stays queued until acked. */
+/*
+ * Transmit a queued segment; the original stays queued until acked.  It
+ * is stamped for RTT sampling, and marked once it has been sent twice.
+ */
 static void toy_stream_transmit(struct sock *sk, struct sk_buff *skb)
 {
 	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
@@ -226,15 +315,41 @@ static void toy_stream_transmit(struct sock *sk, struct sk_buff *skb)
 				 skb_clone(skb, GFP_ATOMIC);
 	if (!copy)
 		return;	/* the retransmission timer will try again */
+	cb->when = (u32)jiffies;
 	toy_stream_flow(sk, &fl, cb->flags | TOY_F_ACK, cb->seq);
 	toy_stream_xmit(dev, copy, &fl);
 }
 
-/* ---- the timer ------------------------------------------------------ */
+/* ---- the retransmission timeout (RFC 6298) ------------------------------ */
 
 static void toy_stream_arm(struct sock *sk, unsigned long delay)
 {
 	sk_reset_timer(sk, &toy_st(sk)->timer, jiffies + delay);
+}
+
+/* SRTT + 4 * RTTVAR, within the bounds; the initial value until a sample. */
+static unsigned long toy_stream_rto_base(const struct toy_stream_sock *st)
+{
+	if (!st->srtt)
+		return TOY_RTO_INIT;
+	return clamp_t(unsigned long, (st->srtt >> 3) + max(st->rttvar, 1U),
+		       TOY_RTO_MIN, TOY_RTO_MAX);
+}
+
+/* Fold one round-trip measurement @m (jiffies) into SRTT and RTTVAR. */
+static void toy_stream_rtt_sample(struct toy_stream_sock *st, u32 m)
+{
+	long err;
+
+	m = max(m, 1U);
+	if (!st->srtt) {
+		st->srtt = m << 3;		/* SRTT = R */
+		st->rttvar = m << 1;		/* RTTVAR = R / 2, kept x4 */
+		return;
+	}
+	err = (long)m - (st->srtt >> 3);
+	st->srtt += err;			/* SRTT += (R - SRTT) / 8 */
+	st->rttvar += abs(err) - (st->rttvar >> 2); /* RTTVAR += (|err| - RTTVAR) / 4 */
 }
 
 /*
@@ -253,6 +368,9 @@ static void toy_stream_rearm(struct sock *sk, bool progress)
 			toy_stream_arm(sk, st->rto);
 	} else if (sk->sk_state == TOY_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
 		toy_stream_arm(sk, TOY_FIN_TIMEOUT);
+	} else if (!st->heard && sk->sk_state == TOY_ESTABLISHED) {
+		if (!timer_pending(&st->timer))
+			toy_stream_arm(sk, st->rto);
 	} else {
 		sk_stop_timer(sk, &st->timer);
 	}
@@ -260,14 +378,32 @@ static void toy_stream_rearm(struct sock *sk, bool progress)
 
 /* ---- the write queue --------------------------------------------------- */
 
+/*
+ * Charge (or, with a negative @delta, uncharge) write-queue memory: to
+ * sk_wmem_queued, which SO_SNDBUF bounds, and to the protocol's pool
+ * (net.toy.toy_mem) and the memory cgroup, through sk_forward_alloc.
+ */
+static void toy_stream_wmem_charge(struct sock *sk, int delta)
+{
+	sk_wmem_queued_add(sk, delta);
+	if (delta > 0)
+		sk_mem_charge(sk, delta);
+	else
+		sk_mem_uncharge(sk, -delta);
+}
+
+static void toy_stream_free_segment(struct sock *sk, struct sk_buff *skb)
+{
+	toy_stream_wmem_charge(sk, -skb->truesize);
+	kfree_skb(skb);
+}
+
 static void toy_stream_purge_write_queue(struct sock *sk)
 {
 	struct sk_buff *skb;
 
-	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
-	}
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		toy_stream_free_segment(sk, skb);
 	toy_st(sk)->send_head = NULL;
 }
 
@@ -281,9 +417,10 @@ static void toy_stream_queue(struct sock *sk, struct sk_buff *skb, u32 len,
 	cb->seq = st->write_seq;
 	cb->end_seq = st->write_seq + len;
 	cb->flags = flags;
+	cb->retrans = 0;
 	WRITE_ONCE(st->write_seq, cb->end_seq);
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	sk_wmem_queued_add(sk, skb->truesize);
+	toy_stream_wmem_charge(sk, skb->truesize);
 	if (!st->send_head)
 		st->send_head = skb;
 }
@@ -304,11 +441,14 @@ static int toy_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
 	cb->end_seq = cb->seq + len;
 	cb->flags &= ~TOY_F_FIN;
 	__skb_queue_after(&sk->sk_write_queue, skb, tail);
-	sk_wmem_queued_add(sk, skb->truesize + tail->truesize - truesize);
+	toy_stream_wmem_charge(sk, skb->truesize + tail->truesize - truesize);
 	return 0;
 }
 
-/* Send what the peer's window allows, from send_head on. */
+/*
+ * Send what the peer's window allows, from send_head on.  Only segments
+ * never sent go out here; retransmission is toy_stream_retransmit_head()'s.
+ */
 static void toy_stream_push(struct sock *sk)
 {
 	struct toy_stream_sock *st = toy_st(sk);
@@ -318,7 +458,8 @@ static void toy_stream_push(struct sock *sk)
 		struct toy_skb_cb *cb = TOY_SKB_CB(skb);
 		s32 room = (s32)(st->snd_una + st->snd_wnd - cb->seq);
 
-		if (skb->len > room) {
+		/* Signed: a window that the peer shrank makes room < 0. */
+		if (room < 0 || skb->len > (u32)room) {
 			bool idle = st->snd_una == st->snd_nxt;
 
 			/* A record is never split; an empty queue at the
@@ -344,16 +485,37 @@ static void toy_stream_push(struct sock *sk)
 	toy_stream_rearm(sk, false);
 }
 
-/* Go back N: resend everything not yet acknowledged. */
-static void toy_stream_retransmit(struct sock *sk)
+/*
+ * Resend the oldest unacknowledged segment: the one the peer is missing.
+ * Whatever the peer holds beyond it waits in its out-of-order queue, so
+ * one loss costs one retransmission.
+ */
+static void toy_stream_retransmit_head(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb || skb == st->send_head)
+		return;		/* nothing was sent yet */
+	TOY_SKB_CB(skb)->retrans = 1;
+	toy_stream_transmit(sk, skb);
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_RETRANSSEGS);
+}
+
+/*
+ * Loss recovery (NewReno, RFC 6582): remember what was in flight when the
+ * loss was detected; until all of it is acknowledged, each partial
+ * acknowledgment resends the next hole and duplicate acknowledgments are
+ * ignored, so a loss never sets off a storm of resends.
+ */
+static void toy_stream_enter_recovery(struct sock *sk)
 {
 	struct toy_stream_sock *st = toy_st(sk);
 
-	st->send_head = skb_peek(&sk->sk_write_queue);
-	st->snd_nxt = st->snd_una;
+	st->in_recovery = true;
+	st->high_seq = st->snd_nxt;
 	st->dupacks = 0;
-	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_RETRANSSEGS);
-	toy_stream_push(sk);
+	toy_stream_retransmit_head(sk);
 }
 
 /* ---- closing ------------------------------------------------------------ */
@@ -364,8 +526,12 @@ static void toy_stream_queue_fin(struct sock *sk)
 	struct net_device *dev = toy_pernet(sock_net(sk))->dev;
 	struct sk_buff *skb;
 
-	/* Never fails for lack of memory: a FIN must not be lost. */
+	/* Never fails for lack of memory: a FIN must not be lost.  Its
+	 * charge may take sk_forward_alloc below zero for a while, as
+	 * sk_forced_mem_schedule() lets TCP's FIN do.
+	 */
 	skb = toy_skb_alloc_ctl(dev, sk->sk_allocation | __GFP_NOFAIL);
+	sk_wmem_schedule(sk, skb->truesize);
 	toy_stream_queue(sk, skb, 1, TOY_F_FIN);
 	toy_stream_push(sk);
 }
@@ -376,6 +542,8 @@ static void toy_stream_set_closed(struct sock *sk)
 	toy_stream_set_state(sk, TOY_CLOSE);
 	sk_stop_timer(sk, &toy_st(sk)->timer);
 	toy_stream_purge_write_queue(sk);
+	__skb_queue_purge(&toy_st(sk)->ofo_queue);
+	sk_mem_reclaim(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 }
 
@@ -387,6 +555,11 @@ static void toy_stream_destroy(struct sock *sk)
 	toy_port_unbind(sk);
 	toy_stream_set_closed(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
+	sk_mem_reclaim_final(sk);
+	if (toy_st(sk)->orphan) {
+		toy_st(sk)->orphan = false;
+		atomic_dec(&toy_stream_orphans);
+	}
 
 	spin_lock_bh(&tn->sklist_lock);
 	sk_del_node_init(sk);
@@ -429,11 +602,55 @@ static void toy_stream_time_wait(struct sock *sk)
 	toy_stream_arm(sk, TOY_TIMEWAIT_LEN);
 }
 
-/* ---- the timer ---------------------------------------------------------- */
+/* ---- timer expiry ----------------------------------------------------- */
+
+/*
+ * Nothing in flight, data waiting, the window shut: probe it with an old
+ * sequence number, which the peer must answer with its current window.
+ * A user's socket probes for as long as the peer answers, as TCP's probe
+ * timer does; an orphan gives up after net.toy.orphan_retries probes,
+ * answered or not, so a peer that never reads cannot pin it for ever.
+ */
+static void toy_stream_probe(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	if (sock_flag(sk, SOCK_DEAD) &&
+	    ++st->probes > READ_ONCE(toy_sysctl_orphan_retries)) {
+		toy_stream_send_rst(sk);
+		toy_stream_fail(sk, ETIMEDOUT);
+		return;
+	}
+	toy_stream_send_ctl(sk, TOY_F_ACK, st->snd_una - 1);
+}
+
+/*
+ * The listener keeps no state between SYN and ACK (SYN cookies), so if
+ * the client's handshake ACK is lost and the client has nothing to send,
+ * the server never learns of the connection, and a server that speaks
+ * first waits for ever in accept().  So until the client hears from the
+ * server, it asks again: it resends its SYN.  The listener answers that
+ * with SYN+ACK (and the ACK to that creates the child), and an existing
+ * child answers it with a challenge ACK; either way the client then
+ * hears.  After TOY_MAX_RETRIES it stops asking, and stays connected.
+ */
+static void toy_stream_confirm(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	if (++st->retries > TOY_MAX_RETRIES) {
+		st->heard = true;
+		return;
+	}
+	toy_stream_send_ctl(sk, TOY_F_SYN, st->snd_una - 1);
+	st->rto = min_t(unsigned long, st->rto * 2, TOY_RTO_MAX);
+	toy_stream_arm(sk, st->rto);
+}
 
 static void toy_stream_timeout(struct sock *sk)
 {
 	struct toy_stream_sock *st = toy_st(sk);
+	unsigned int max_retries = TOY_MAX_RETRIES;
 
 	switch (sk->sk_state) {
 	case TOY_TIME_WAIT:
@@ -451,25 +668,36 @@ static void toy_stream_timeout(struct sock *sk)
 		return;
 	default:
 		if (st->snd_una == st->snd_nxt && !st->send_head) {
-			/* Only an orphan waiting in FIN_WAIT2 gets here. */
+			/* An orphan waiting in FIN_WAIT2, or a client that
+			 * has not heard from the server since its handshake.
+			 */
 			if (sk->sk_state == TOY_FIN_WAIT2)
 				toy_stream_done(sk);
+			else if (!st->heard)
+				toy_stream_confirm(sk);
 			return;
 		}
-		if (++st->retries > TOY_MAX_RETRIES) {
+		if (sock_flag(sk, SOCK_DEAD)) {
+			max_retries = READ_ONCE(toy_sysctl_orphan_retries);
+			if (toy_stream_out_of_resources(sk))
+				max_retries = 0;
+		}
+		if (++st->retries > max_retries) {
 			toy_stream_send_rst(sk);
 			toy_stream_fail(sk, ETIMEDOUT);
 			return;
 		}
 		if (st->snd_una == st->snd_nxt) {
-			/* Nothing in flight: the window is shut.  Probe it
-			 * with an old sequence number, which the peer must
-			 * answer with its current window.
-			 */
-			toy_stream_send_ctl(sk, TOY_F_ACK, st->snd_una - 1);
+			toy_stream_probe(sk);
+			if (sk->sk_state == TOY_CLOSE)
+				return;
 			break;
 		}
-		toy_stream_retransmit(sk);
+		/* Everything in flight may be lost: start over from the
+		 * oldest segment, one hole per round trip.
+		 */
+		TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_TIMEOUTS);
+		toy_stream_enter_recovery(sk);
 		break;
 	}
 	st->rto = min_t(unsigned long, st->rto * 2, TOY_RTO_MAX);
@@ -493,6 +721,133 @@ static void toy_stream_timer(struct timer_list *t)
 /* ---- frames in: the state machine ------------------------------------ */
 
 /*
+ * Free what @ack covers from the write queue.  Returns whether anything
+ * was freed; *@rtt is a round-trip sample from the newest segment freed,
+ * or -1 if any segment freed was ever resent.  That is Karn's rule, taken
+ * as far as tcp_clean_rtx_queue() takes it: an ACK that fills a hole also
+ * acknowledges segments that waited behind it, and their age is the
+ * recovery's length, not a round trip.
+ */
+static bool toy_stream_clean_acked(struct sock *sk, u32 ack, long *rtt)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	bool freed = false, resent = false;
+	struct sk_buff *skb;
+
+	*rtt = -1;
+	while ((skb = skb_peek(&sk->sk_write_queue)) &&
+	       !toy_seq_after(TOY_SKB_CB(skb)->end_seq, ack)) {
+		if (skb == st->send_head)
+			break;	/* never sent: cannot be acknowledged */
+		resent |= TOY_SKB_CB(skb)->retrans;
+		*rtt = (long)((u32)jiffies - TOY_SKB_CB(skb)->when);
+		__skb_unlink(skb, &sk->sk_write_queue);
+		toy_stream_free_segment(sk, skb);
+		freed = true;
+	}
+	if (resent)
+		*rtt = -1;
+	return freed;
+}
+
+/*
+ * Take the peer's window from a segment, but only from one newer than the
+ * last that did (tcp_may_update_window()): a reordered old ACK must not
+ * shrink it.  And never move the right edge back: segments already sent
+ * up to it stay sendable, so the sender's view of the window never makes
+ * room negative for data in flight.
+ */
+static void toy_stream_update_window(struct sock *sk, const struct toy_flow *fl,
+				     u32 prior_una)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	u32 wnd = fl->window * TOY_WINDOW_UNIT;
+	u32 edge = prior_una + st->snd_wnd;
+
+	if (!toy_seq_after(fl->ack, prior_una) &&
+	    !toy_seq_after(fl->seq, st->snd_wl1) &&
+	    !(fl->seq == st->snd_wl1 && wnd > st->snd_wnd))
+		return;
+	st->snd_wl1 = fl->seq;
+	if (toy_seq_before(fl->ack + wnd, edge))
+		wnd = edge - fl->ack;
+	st->snd_wnd = wnd;
+	st->max_wnd = max(st->max_wnd, wnd);
+}
+
+/*
+ * A duplicate acknowledgment: nothing new acknowledged, no data, the same
+ * window, while data is in flight.  The peer got a segment past a hole.
+ */
+static bool toy_stream_is_dupack(struct sock *sk, const struct toy_flow *fl,
+				 bool has_data)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	return fl->ack == st->snd_una && st->snd_una != st->snd_nxt &&
+	       fl->window * TOY_WINDOW_UNIT == st->snd_wnd && !has_data;
+}
+
+/* Something new was acknowledged: progress for the timer and recovery. */
+static void toy_stream_acked(struct sock *sk, u32 ack, long rtt)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	WRITE_ONCE(st->snd_una, ack);
+	st->retries = 0;
+	st->dupacks = 0;
+	if (rtt >= 0)
+		toy_stream_rtt_sample(st, rtt);
+	st->rto = toy_stream_rto_base(st);
+	if (!st->in_recovery)
+		return;
+	if (!toy_seq_before(ack, st->high_seq))
+		st->in_recovery = false;	/* all repaired */
+	else
+		toy_stream_retransmit_head(sk);	/* partial: the next hole */
+}
+
+/* Three duplicate acknowledgments: resend the hole now, once per loss. */
+static void toy_stream_dupack(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	/* After a recovery, stale duplicates of its retransmissions are
+	 * not a new loss until something past the recovery point is acked.
+	 */
+	if (++st->dupacks != 3 || st->in_recovery ||
+	    !toy_seq_after(st->snd_una, st->high_seq))
+		return;
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_FASTRETRANS);
+	toy_stream_enter_recovery(sk);
+	toy_stream_rearm(sk, true);
+}
+
+/* Our FIN is acknowledged once everything we queued is.  Returns false
+ * if the connection is over.
+ */
+static bool toy_stream_fin_acked(struct sock *sk)
+{
+	if (!(sk->sk_shutdown & SEND_SHUTDOWN) ||
+	    toy_st(sk)->snd_una != toy_st(sk)->write_seq)
+		return true;
+	switch (sk->sk_state) {
+	case TOY_FIN_WAIT1:
+		toy_stream_set_state(sk, TOY_FIN_WAIT2);
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_state_change(sk);
+		break;
+	case TOY_CLOSING:
+		toy_stream_time_wait(sk);
+		return false;
+	case TOY_LAST_ACK:
+		toy_stream_done(sk);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Process an acknowledgment and window from the peer.  Returns false for
  * an acknowledgment of data never sent: the whole segment is then bogus
  * and dropped, as tcp_ack() makes TCP do.
@@ -501,44 +856,22 @@ static bool toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 			       bool has_data)
 {
 	struct toy_stream_sock *st = toy_st(sk);
-	u32 wnd = fl->window * TOY_WINDOW_UNIT;
-	bool progress = false;
-	struct sk_buff *skb;
+	u32 prior_una = st->snd_una;
+	bool dup, freed;
+	long rtt;
 
 	if (toy_seq_after(fl->ack, st->snd_nxt))
 		return false;
+	if (toy_seq_before(fl->ack, prior_una))
+		return true;	/* an old ACK, overtaken: its data still counts */
 
-	/*
-	 * The same acknowledgment again, with nothing new in it, while data
-	 * is in flight: the peer is receiving segments past a lost one.
-	 * Three in a row: retransmit now rather than wait for the timer.
-	 */
-	if (fl->ack == st->snd_una && st->snd_una != st->snd_nxt &&
-	    wnd == st->snd_wnd && !has_data) {
-		if (++st->dupacks == 3) {
-			toy_stream_retransmit(sk);
-			return true;
-		}
-	} else if (fl->ack != st->snd_una) {
-		st->dupacks = 0;
-	}
-	while ((skb = skb_peek(&sk->sk_write_queue)) &&
-	       !toy_seq_after(TOY_SKB_CB(skb)->end_seq, fl->ack)) {
-		if (skb == st->send_head)
-			st->send_head = skb_queue_is_last(&sk->sk_write_queue,
-							  skb) ? NULL : skb->next;
-		__skb_unlink(skb, &sk->sk_write_queue);
-		sk_wmem_queued_add(sk, -skb->truesize);
-		consume_skb(skb);
-		progress = true;
-	}
-	if (toy_seq_after(fl->ack, st->snd_una)) {
-		WRITE_ONCE(st->snd_una, fl->ack);
-		st->retries = 0;
-		st->rto = TOY_RTO_INIT;
-	}
-	st->snd_wnd = wnd;
-	st->max_wnd = max(st->max_wnd, wnd);
+	dup = toy_stream_is_dupack(sk, fl, has_data);
+	freed = toy_stream_clean_acked(sk, fl->ack, &rtt);
+	toy_stream_update_window(sk, fl, prior_una);
+	if (toy_seq_after(fl->ack, prior_una))
+		toy_stream_acked(sk, fl->ack, rtt);
+	else if (dup)
+		toy_stream_dupack(sk);
 	/* Nothing in flight and the peer answers (a window probe, say): it
 	 * is alive, however long its reader pauses.  Give up only on
 	 * silence, as TCP's probe timer does.
@@ -546,26 +879,14 @@ static bool toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 	if (st->snd_una == st->snd_nxt)
 		st->retries = 0;
 
-	/* Our FIN is acknowledged once everything we queued is. */
-	if ((sk->sk_shutdown & SEND_SHUTDOWN) && st->snd_una == st->write_seq) {
-		switch (sk->sk_state) {
-		case TOY_FIN_WAIT1:
-			toy_stream_set_state(sk, TOY_FIN_WAIT2);
-			if (!sock_flag(sk, SOCK_DEAD))
-				sk->sk_state_change(sk);
-			break;
-		case TOY_CLOSING:
-			toy_stream_time_wait(sk);
-			return true;
-		case TOY_LAST_ACK:
-			toy_stream_done(sk);
-			return true;
-		}
-	}
-	if (progress)
+	if (!toy_stream_fin_acked(sk))
+		return true;
+	if (freed) {
+		sk_mem_reclaim(sk);
 		sk->sk_write_space(sk);
+	}
 	toy_stream_push(sk);
-	if (progress)
+	if (freed)
 		toy_stream_rearm(sk, true);
 	return true;
 }
@@ -592,22 +913,53 @@ static void toy_stream_rcv_fin(struct sock *sk)
 	}
 }
 
-/* In-order payload: queue it for the reader.  Consumes @skb. */
-static void toy_stream_rcv_data(struct sock *sk, struct sk_buff *skb,
+/* ---- frames in: the receive queue and the out-of-order queue ------------ */
+
+/* Could @skb be charged to the receive buffer?  Charges the protocol's
+ * memory pool (sk_forward_alloc) on success; skb_set_owner_r() then
+ * charges the socket.
+ */
+static bool toy_stream_rmem_ok(struct sock *sk, struct sk_buff *skb, u64 limit)
+{
+	return atomic_read(&sk->sk_rmem_alloc) + (u64)skb->truesize <= limit &&
+	       sk_rmem_schedule(sk, skb, skb->truesize);
+}
+
+/* Drop the whole out-of-order queue to make room: the sender resends. */
+static void toy_stream_ofo_prune(struct sock *sk)
+{
+	struct sk_buff_head *q = &toy_st(sk)->ofo_queue;
+
+	if (skb_queue_empty(q))
+		return;
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_OFOPRUNED);
+	__skb_queue_purge(q);
+	sk_mem_reclaim(sk);
+}
+
+/*
+ * In-order payload: queue it for the reader.  A stream segment may start
+ * before rcv_nxt (a resend cut differently); recvmsg() reads it from the
+ * right offset.  Consumes @skb.  Returns false if it had to be dropped.
+ */
+static bool toy_stream_rcv_data(struct sock *sk, struct sk_buff *skb,
 				const struct toy_flow *fl)
 {
 	struct toy_stream_sock *st = toy_st(sk);
+	u64 rcvbuf = READ_ONCE(sk->sk_rcvbuf);
 	bool fits = !toy_seq_after(fl->seq + skb->len, st->rcv_edge);
 
 	/* A record always fits an empty queue (see toy_stream_push()). */
 	if (toy_is_seqpacket(sk) && !atomic_read(&sk->sk_rmem_alloc))
 		fits = true;
-	if (!fits ||
-	    atomic_read(&sk->sk_rmem_alloc) > 2 * READ_ONCE(sk->sk_rcvbuf)) {
+	/* Data the window promised comes before data past a hole. */
+	if (atomic_read(&sk->sk_rmem_alloc) + (u64)skb->truesize > rcvbuf)
+		toy_stream_ofo_prune(sk);
+	if (!fits || !toy_stream_rmem_ok(sk, skb, 2 * rcvbuf)) {
 		TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_WINDOWDROPS);
 		atomic_inc(&sk->sk_drops);
 		kfree_skb(skb);
-		return;
+		return false;
 	}
 	TOY_SKB_CB(skb)->seq = fl->seq;
 	toy_stream_update_ratio(sk, skb);
@@ -615,6 +967,140 @@ static void toy_stream_rcv_data(struct sock *sk, struct sk_buff *skb,
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 	WRITE_ONCE(st->rcv_nxt, fl->seq + skb->len);
 	sk->sk_data_ready(sk);
+	return true;
+}
+
+/*
+ * A segment from beyond a hole: keep it, in sequence order, until the
+ * hole is filled, so that reordering or one loss costs no resend of what
+ * arrived.  Bounded by SO_RCVBUF.  Consumes @skb.
+ */
+static void toy_stream_ofo_queue(struct sock *sk, struct sk_buff *skb,
+				 const struct toy_flow *fl)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	struct toy_skb_cb *cb = TOY_SKB_CB(skb);
+	struct sk_buff_head *q = &st->ofo_queue;
+	struct sk_buff *pos, *next;
+
+	cb->seq = fl->seq;
+	cb->end_seq = fl->seq + skb->len + !!(fl->flags & TOY_F_FIN);
+	cb->flags = fl->flags;
+	if (toy_seq_after(fl->seq + skb->len, st->rcv_edge) ||
+	    !toy_stream_rmem_ok(sk, skb, READ_ONCE(sk->sk_rcvbuf)))
+		goto drop;
+
+	/* Find the last segment starting at or before this one. */
+	skb_queue_reverse_walk(q, pos)
+		if (!toy_seq_after(TOY_SKB_CB(pos)->seq, cb->seq))
+			break;
+	if (pos != (struct sk_buff *)q &&
+	    !toy_seq_before(TOY_SKB_CB(pos)->end_seq, cb->end_seq))
+		goto drop;	/* a duplicate: all of it is here already */
+	toy_stream_update_ratio(sk, skb);
+	skb_set_owner_r(skb, sk);
+	__skb_queue_after(q, pos, skb);
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_OFOQUEUE);
+
+	/* Segments this one covers whole are redundant now. */
+	while (!skb_queue_is_last(q, skb)) {
+		next = skb->next;
+		if (toy_seq_after(TOY_SKB_CB(next)->end_seq, cb->end_seq))
+			break;
+		__skb_unlink(next, q);
+		kfree_skb(next);
+	}
+	return;
+drop:
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_OFODROPS);
+	atomic_inc(&sk->sk_drops);
+	kfree_skb(skb);
+}
+
+/*
+ * The hole before the out-of-order queue's head may just have been
+ * filled: move what is now in order to the receive queue (it is charged
+ * already), and take a FIN that waited there.
+ */
+static void toy_stream_ofo_drain(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	struct sk_buff *skb;
+	bool data = false;
+
+	while ((skb = skb_peek(&st->ofo_queue)) &&
+	       !toy_seq_after(TOY_SKB_CB(skb)->seq, st->rcv_nxt)) {
+		struct toy_skb_cb *cb = TOY_SKB_CB(skb);
+		bool fin = cb->flags & TOY_F_FIN;
+
+		__skb_unlink(skb, &st->ofo_queue);
+		/* Old by now, or (past our FIN, or a record cut short) bogus. */
+		if (!toy_seq_after(cb->end_seq, st->rcv_nxt) ||
+		    !(TOYF(sk->sk_state) & TOYF_CAN_RECV) ||
+		    (toy_is_seqpacket(sk) && cb->seq != st->rcv_nxt)) {
+			kfree_skb(skb);
+			continue;
+		}
+		WRITE_ONCE(st->rcv_nxt, cb->end_seq - fin);
+		if (skb->len) {
+			__skb_queue_tail(&sk->sk_receive_queue, skb);
+			data = true;
+		} else {
+			kfree_skb(skb);
+		}
+		if (fin) {
+			WRITE_ONCE(st->rcv_nxt, st->rcv_nxt + 1);
+			toy_stream_rcv_fin(sk);
+		}
+	}
+	if (data)
+		sk->sk_data_ready(sk);
+}
+
+/* A reset: accept one that lands inside what we expect next. */
+static void toy_stream_rcv_rst(struct sock *sk, const struct toy_flow *fl)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	if (fl->seq - st->rcv_nxt > st->rcv_edge - st->rcv_nxt)
+		return;
+	if (sk->sk_state == TOY_TIME_WAIT)
+		toy_stream_done(sk);
+	else
+		toy_stream_fail(sk, sk->sk_state == TOY_CLOSE_WAIT ? EPIPE :
+				ECONNRESET);
+}
+
+/*
+ * Payload and FIN of a segment that starts at or before rcv_nxt and ends
+ * past it.  Consumes @skb.  The caller acknowledges.
+ */
+static void toy_stream_rcv_in_order(struct sock *sk, struct sk_buff *skb,
+				    const struct toy_flow *fl)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	bool fin = fl->flags & TOY_F_FIN;
+
+	if (skb->len) {
+		if (!(TOYF(sk->sk_state) & TOYF_CAN_RECV))
+			goto drop;	/* data after the peer's FIN */
+		if (sock_flag(sk, SOCK_DEAD)) {
+			/* Nobody will ever read it: as TCP, reset. */
+			toy_stream_send_rst(sk);
+			toy_stream_done(sk);
+			goto drop;
+		}
+		if (!toy_stream_rcv_data(sk, skb, fl))
+			return;		/* dropped: the FIN waits too */
+		skb = NULL;
+	}
+	if (fin) {
+		WRITE_ONCE(st->rcv_nxt, st->rcv_nxt + 1);
+		toy_stream_rcv_fin(sk);
+	}
+	toy_stream_ofo_drain(sk);
+drop:
+	kfree_skb(skb);
 }
 
 /* A segment for a connection past its handshake. */
@@ -623,18 +1109,10 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 {
 	struct toy_stream_sock *st = toy_st(sk);
 	bool fin = fl->flags & TOY_F_FIN;
-	unsigned int len = skb->len;
+	u32 end = fl->seq + skb->len + fin;
 
 	if (fl->flags & TOY_F_RST) {
-		/* Accept a reset that lands inside what we expect next. */
-		if (fl->seq - st->rcv_nxt <= st->rcv_edge - st->rcv_nxt) {
-			if (sk->sk_state == TOY_TIME_WAIT)
-				toy_stream_done(sk);
-			else
-				toy_stream_fail(sk, sk->sk_state ==
-						TOY_CLOSE_WAIT ? EPIPE :
-						ECONNRESET);
-		}
+		toy_stream_rcv_rst(sk, fl);
 		goto drop;
 	}
 	if (fl->flags & TOY_F_SYN) {
@@ -648,6 +1126,7 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 	}
 	if (!(fl->flags & TOY_F_ACK))
 		goto drop;
+	st->heard = true;	/* the peer knows the connection */
 	if (sk->sk_state == TOY_TIME_WAIT) {
 		/* The peer lost our last ACK: repeat it, wait again. */
 		if (fin) {
@@ -657,42 +1136,37 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		goto drop;
 	}
 
-	if (!toy_stream_rcv_ack(sk, fl, len || fin))
+	if (!toy_stream_rcv_ack(sk, fl, skb->len || fin))
 		goto drop;	/* acknowledges what we never sent */
 	if (sk->sk_state == TOY_CLOSE)
 		goto drop;	/* that ACK completed our close */
 
-	if (fl->seq != st->rcv_nxt) {
-		/* A duplicate, a gap, or a window probe: say where we are.
-		 * A pure ACK from ahead of us is left unanswered, so two
-		 * peers that both lost data cannot ping-pong forever.
+	if (!toy_seq_after(end, st->rcv_nxt)) {
+		/* Nothing new: a duplicate, or a window probe (seq behind
+		 * us): say where we are.  A pure ACK gets no answer.
 		 */
-		if (skb->len || fin || toy_seq_before(fl->seq, st->rcv_nxt))
+		if (end != fl->seq || toy_seq_before(fl->seq, st->rcv_nxt))
 			toy_stream_send_ack(sk);
 		goto drop;
 	}
-	if (!skb->len && !fin)
-		goto drop;	/* a pure ACK */
-
-	if (skb->len) {
-		if (!(TOYF(sk->sk_state) & TOYF_CAN_RECV))
-			goto drop;	/* data after the peer's FIN */
-		if (sock_flag(sk, SOCK_DEAD)) {
-			/* Nobody will ever read it: as TCP, reset. */
-			toy_stream_send_rst(sk);
-			toy_stream_done(sk);
-			goto drop;
-		}
-		toy_stream_rcv_data(sk, skb, fl);
-		skb = NULL;
-		if (st->rcv_nxt != fl->seq + len)
-			fin = false;	/* dropped: the FIN waits too */
+	if (end == fl->seq)
+		goto drop;	/* a pure ACK from ahead of us: no ping-pong */
+	if (toy_seq_after(fl->seq, st->rcv_nxt)) {
+		/* Past a hole.  The duplicate ACK tells the sender. */
+		if (TOYF(sk->sk_state) & TOYF_CAN_RECV)
+			toy_stream_ofo_queue(sk, skb, fl);
+		else
+			kfree_skb(skb);
+		toy_stream_send_ack(sk);
+		return;
 	}
-	if (fin) {
-		st->rcv_nxt++;
-		toy_stream_rcv_fin(sk);
+	if (toy_is_seqpacket(sk) && fl->seq != st->rcv_nxt) {
+		toy_stream_send_ack(sk);	/* a record is never cut */
+		goto drop;
 	}
+	toy_stream_rcv_in_order(sk, skb, fl);
 	toy_stream_send_ack(sk);
+	return;
 drop:
 	kfree_skb(skb);
 }
@@ -707,7 +1181,10 @@ static int toy_stream_score(const struct sock *sk, const struct toy_flow *fl);
  */
 static unsigned int toy_stream_backlog_limit(const struct sock *sk)
 {
-	return READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) + SZ_64K;
+	u64 limit = (u64)READ_ONCE(sk->sk_rcvbuf) + READ_ONCE(sk->sk_sndbuf) +
+		    SZ_64K;
+
+	return min_t(u64, limit, INT_MAX);	/* SO_*BUFFORCE can be huge */
 }
 
 /*
@@ -745,8 +1222,16 @@ static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 {
 	struct toy_stream_sock *st = toy_st(sk);
 
-	if (!(fl->flags & TOY_F_ACK) || fl->ack != st->snd_nxt)
+	if (!(fl->flags & TOY_F_ACK))
 		goto drop;
+	if (fl->ack != st->snd_nxt) {
+		/* Not for our SYN: a half-open old connection on the peer's
+		 * side.  Reset it (RFC 9293 3.10.7.3), or it would hold the
+		 * four-tuple while we retry.
+		 */
+		toy_stream_reply_rst(skb->dev, fl, skb->len);
+		goto drop;
+	}
 	if (fl->flags & TOY_F_RST) {
 		toy_stream_fail(sk, ECONNREFUSED);
 		goto drop;
@@ -756,6 +1241,7 @@ static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 
 	WRITE_ONCE(st->snd_una, fl->ack);
 	st->snd_wnd = fl->window * TOY_WINDOW_UNIT;
+	st->snd_wl1 = fl->seq;
 	WRITE_ONCE(st->rcv_nxt, fl->seq + 1);
 	WRITE_ONCE(st->copied_seq, st->rcv_nxt);
 	st->rcv_edge = st->rcv_nxt;
@@ -764,6 +1250,7 @@ static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 	sk_stop_timer(sk, &st->timer);
 	toy_stream_set_state(sk, TOY_ESTABLISHED);
 	toy_stream_send_ack(sk);
+	toy_stream_rearm(sk, false);	/* until the server is heard */
 	sk->sk_state_change(sk);
 	sk->sk_write_space(sk);
 drop:
@@ -771,16 +1258,50 @@ drop:
 }
 
 /*
- * The server's initial sequence number for a connection: a keyed hash of
- * its addresses, so the server can recognise the handshake's final ACK
- * without having kept any state since the SYN.
+ * SYN cookies.  The server's initial sequence number for a connection is
+ * a keyed hash (SipHash, 128-bit key) of its addresses, the client's
+ * initial sequence number and a time slot, so the server recognises the
+ * handshake's final ACK without having kept any state since the SYN.
+ * As TCP's syncookies: the client's ISN is in it, so only the segment
+ * right after the SYN (seq = client ISN + 1) can create the connection -
+ * a later one, whose predecessors were lost, would make a stream that
+ * silently starts with a hole; and the slot makes a cookie expire, so a
+ * stray ACK of a long-dead connection does not bring it back.
  */
-static u32 toy_stream_cookie(const struct toy_flow *fl)
+#define TOY_COOKIE_SLOT		(64 * HZ)
+
+static u32 toy_stream_cookie(const struct toy_flow *reply, u32 peer_isn,
+			     unsigned long slot)
 {
-	net_get_random_once(&toy_cookie_secret, sizeof(toy_cookie_secret));
-	return jhash_3words((__force u32)fl->saddr, (__force u32)fl->daddr,
-			    (__force u32)fl->sport << 16 | (__force u32)fl->dport,
-			    toy_cookie_secret);
+	net_get_random_once(&toy_cookie_key, sizeof(toy_cookie_key));
+	return siphash_3u64((u64)(__force u32)reply->saddr << 32 |
+			    (__force u32)reply->daddr,
+			    (u64)((__force u32)reply->sport << 16 |
+				  (__force u32)reply->dport) << 32 | peer_isn,
+			    slot, &toy_cookie_key);
+}
+
+static unsigned long toy_stream_cookie_slot(void)
+{
+	return jiffies / TOY_COOKIE_SLOT;
+}
+
+/*
+ * Does @fl's acknowledgment echo a cookie of ours, made this time slot or
+ * the one before?  Sets *@isn to our initial sequence number if so.
+ */
+static bool toy_stream_cookie_check(const struct toy_flow *reply,
+				    const struct toy_flow *fl, u32 *isn)
+{
+	unsigned long slot = toy_stream_cookie_slot();
+	int age;
+
+	for (age = 0; age < 2; age++) {
+		*isn = toy_stream_cookie(reply, fl->seq - 1, slot - age);
+		if (fl->ack == *isn + 1)
+			return true;
+	}
+	return false;
 }
 
 /* A new connection on @parent, from the handshake's final ACK @fl. */
@@ -814,13 +1335,54 @@ static struct sock *toy_stream_new_child(struct sock *parent,
 	st->snd_una = isn + 1;
 	st->snd_nxt = isn + 1;
 	st->write_seq = isn + 1;
+	st->high_seq = isn;
+	st->heard = true;	/* its first segment is the client's */
 	st->snd_wnd = fl->window * TOY_WINDOW_UNIT;
+	st->snd_wl1 = fl->seq;
 	st->rcv_nxt = fl->seq;
 	st->copied_seq = fl->seq;
 	st->rcv_edge = fl->seq + toy_stream_free_window(child) *
 		       TOY_WINDOW_UNIT;
 	toy_stream_set_state(child, TOY_ESTABLISHED);
 	toy_port_add_child(parent, child, fl->daddr);
+	return child;
+}
+
+/* A SYN: answer with SYN+ACK, our cookie as its sequence number. */
+static void toy_stream_rcv_listen_syn(struct sock *sk, struct net_device *dev,
+				      struct toy_flow *reply,
+				      const struct toy_flow *fl)
+{
+	struct sk_buff *ctl = toy_skb_alloc_ctl(dev, GFP_ATOMIC);
+
+	if (!ctl)
+		return;		/* the client will retry */
+	reply->flags = TOY_F_SYN | TOY_F_ACK;
+	reply->seq = toy_stream_cookie(reply, fl->seq,
+				       toy_stream_cookie_slot());
+	reply->ack = fl->seq + 1;
+	reply->window = toy_stream_free_window(sk);
+	toy_stream_xmit(dev, ctl, reply);
+}
+
+/*
+ * The child this segment belongs to, if another segment of the
+ * connection created it while this one waited for the listener (on
+ * another CPU, or in the backlog).  Returns a reference, or NULL.
+ */
+static struct sock *toy_stream_find_child(struct sock *sk,
+					  const struct toy_flow *fl)
+{
+	struct sock *child;
+
+	rcu_read_lock();
+	child = toy_port_lookup(toy_pernet(sock_net(sk)), fl,
+				toy_stream_score);
+	rcu_read_unlock();
+	if (child == sk) {
+		sock_put(child);
+		return NULL;
+	}
 	return child;
 }
 
@@ -834,9 +1396,8 @@ static void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
 		.type = fl->type,
 	};
 	struct net_device *dev = skb->dev;
-	struct sk_buff *ctl;
 	struct sock *child;
-	u32 isn = toy_stream_cookie(&reply);
+	u32 isn;
 
 	if (fl->flags & TOY_F_RST)
 		goto drop;
@@ -845,38 +1406,28 @@ static void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
 		goto drop;
 
 	if (fl->flags == TOY_F_SYN) {
-		ctl = toy_skb_alloc_ctl(dev, GFP_ATOMIC);
-		if (!ctl)
-			goto drop;
-		reply.flags = TOY_F_SYN | TOY_F_ACK;
-		reply.seq = isn;
-		reply.ack = fl->seq + 1;
-		reply.window = toy_stream_free_window(sk);
-		toy_stream_xmit(dev, ctl, &reply);
+		toy_stream_rcv_listen_syn(sk, dev, &reply, fl);
 		goto drop;
 	}
-	if (!(fl->flags & TOY_F_ACK) || (fl->flags & TOY_F_SYN) ||
-	    fl->ack != isn + 1) {
+	if (!(fl->flags & TOY_F_ACK) || (fl->flags & TOY_F_SYN)) {
 		toy_stream_reply_rst(dev, fl, skb->len);
 		goto drop;
 	}
-
-	/*
-	 * Another segment of this connection may have created the child
-	 * while this one waited for the listener (on another CPU, or in the
-	 * backlog): then it is that child's.
-	 */
-	rcu_read_lock();
-	child = toy_port_lookup(toy_pernet(sock_net(sk)), fl,
-				toy_stream_score);
-	rcu_read_unlock();
-	if (child && child != sk) {
+	child = toy_stream_find_child(sk, fl);
+	if (child) {
 		toy_stream_deliver(child, skb, true);
 		sock_put(child);
 		return;
 	}
-	if (child)
-		sock_put(child);
+	if (!toy_stream_cookie_check(&reply, fl, &isn)) {
+		/* A later segment of a connection whose first ones were
+		 * lost: the client resends from its first byte, and that
+		 * creates the child.  Anything else: an old connection.
+		 */
+		if (!skb->len && !(fl->flags & TOY_F_FIN))
+			toy_stream_reply_rst(dev, fl, skb->len);
+		goto drop;
+	}
 
 	child = toy_stream_new_child(sk, fl, isn);
 	if (!child)
@@ -1025,12 +1576,13 @@ void toy_stream_init_sock(struct sock *sk)
 	struct toy_stream_sock *st = toy_st(sk);
 
 	timer_setup(&st->timer, toy_stream_timer, 0);
+	skb_queue_head_init(&st->ofo_queue);
 	INIT_LIST_HEAD(&st->accept_queue);
 	INIT_LIST_HEAD(&st->accept_node);
 	st->rto = TOY_RTO_INIT;
 	st->rcv_ratio = 128;	/* assume payload is half the cost, at first */
-	WRITE_ONCE(sk->sk_rcvbuf, TOY_STREAM_RCVBUF);
-	WRITE_ONCE(sk->sk_sndbuf, TOY_STREAM_SNDBUF);
+	WRITE_ONCE(sk->sk_rcvbuf, READ_ONCE(toy_sysctl_rmem[1]));
+	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(toy_sysctl_wmem[1]));
 	sk->sk_write_space = toy_stream_write_space;
 	/* sock_init_data() leaves this to the family, as inet_create() does. */
 	sk->sk_backlog_rcv = toy_stream_backlog_rcv;
@@ -1050,7 +1602,6 @@ int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	const struct sockaddr_toy *sa = (const struct sockaddr_toy *)uaddr;
 	__be32 daddr = toy_resolve(sa->stoy_addr);
 	struct toy_stream_sock *st = toy_st(sk);
-	struct toy_sock *ts = toy_sk(sk);
 	u32 isn;
 	int err;
 
@@ -1061,21 +1612,29 @@ int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	err = toy_autobind(sk);
 	if (err)
 		return err;
-	if (ts->rcv_saddr == htonl(TOY_ADDR_ANY))
-		toy_port_set_addr(sk, htonl(TOY_ADDR_LOOPBACK));
+	err = toy_port_connect(sk, daddr, sa->stoy_port, TOY_SYN_SENT);
+	if (err)
+		return err;
 
-	WRITE_ONCE(ts->daddr, daddr);
-	WRITE_ONCE(ts->dport, sa->stoy_port);
+	/* disconnect() left nothing behind; a new sequence space starts. */
+	WARN_ON_ONCE(!skb_queue_empty(&sk->sk_write_queue));
 	isn = get_random_u32();
-	st->snd_una = isn;
+	WRITE_ONCE(st->snd_una, isn);
 	st->snd_nxt = isn + 1;		/* the SYN takes one */
-	st->write_seq = isn + 1;
+	st->high_seq = isn;
+	WRITE_ONCE(st->write_seq, isn + 1);
 	st->snd_wnd = 0;
+	st->max_wnd = 0;
+	st->srtt = 0;
+	st->rttvar = 0;
 	st->retries = 0;
+	st->probes = 0;
+	st->dupacks = 0;
+	st->in_recovery = false;
+	st->heard = false;
 	st->rto = TOY_RTO_INIT;
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
-	toy_stream_set_state(sk, TOY_SYN_SENT);
 	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_ACTIVEOPENS);
 	toy_stream_send_ctl(sk, TOY_F_SYN, isn);
 	toy_stream_arm(sk, st->rto);
@@ -1123,6 +1682,7 @@ static void toy_stream_close_listener(struct sock *sk)
  */
 int toy_stream_disconnect(struct sock *sk, int flags)
 {
+	struct toy_stream_sock *st = toy_st(sk);
 	struct toy_sock *ts = toy_sk(sk);
 
 	if (sk->sk_state == TOY_LISTEN)
@@ -1131,6 +1691,11 @@ int toy_stream_disconnect(struct sock *sk, int flags)
 		toy_stream_send_rst(sk);
 	toy_stream_set_closed(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
+	sk_mem_reclaim(sk);
+	/* Nothing left to read or to acknowledge (tcp_disconnect()). */
+	WRITE_ONCE(st->copied_seq, st->rcv_nxt);
+	WRITE_ONCE(st->snd_una, st->write_seq);
+	st->snd_nxt = st->write_seq;
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
 	WRITE_ONCE(ts->daddr, 0);
@@ -1160,12 +1725,9 @@ int toy_stream_listen(struct sock *sk, int backlog)
 	err = toy_autobind(sk);
 	if (err)
 		return err;
-	if (toy_port_listener_conflict(sk))
-		return -EADDRINUSE;
 	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
-	sk->sk_ack_backlog = 0;
-	toy_stream_set_state(sk, TOY_LISTEN);
-	return 0;
+	WRITE_ONCE(sk->sk_ack_backlog, 0);
+	return toy_port_listen(sk);
 }
 
 /**
@@ -1263,7 +1825,10 @@ int toy_stream_outq(struct sock *sk)
 {
 	struct toy_stream_sock *st = toy_st(sk);
 
-	if (READ_ONCE(sk->sk_state) == TOY_LISTEN)
+	int state = READ_ONCE(sk->sk_state);
+
+	/* As TCP: a listener has no queue, and the SYN is not a byte. */
+	if (state == TOY_LISTEN || state == TOY_SYN_SENT)
 		return 0;
 	return READ_ONCE(st->write_seq) - READ_ONCE(st->snd_una);
 }
@@ -1297,7 +1862,7 @@ void toy_stream_close(struct sock *sk, long timeout)
 		break;
 	case TOY_ESTABLISHED:
 	case TOY_CLOSE_WAIT:
-		if (unread) {
+		if (unread || toy_stream_out_of_resources(sk)) {
 			toy_stream_send_rst(sk);
 			toy_stream_set_closed(sk);
 		} else {
@@ -1316,10 +1881,14 @@ void toy_stream_close(struct sock *sk, long timeout)
 	}
 
 	sock_orphan(sk);
-	if (sk->sk_state == TOY_CLOSE)
+	if (sk->sk_state == TOY_CLOSE) {
 		toy_stream_destroy(sk);
-	else
+	} else {
+		/* Counted until destroyed, against net.toy.max_orphans. */
+		toy_st(sk)->orphan = true;
+		atomic_inc(&toy_stream_orphans);
 		toy_stream_rearm(sk, false);
+	}
 	release_sock(sk);
 	sock_put(sk);
 }
@@ -1358,7 +1927,7 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	}
 	mss = toy_max_payload(dev);
 	err = -EMSGSIZE;
-	if (toy_is_seqpacket(sk) && len > mss)
+	if (!mss || (toy_is_seqpacket(sk) && len > mss))
 		goto out_err;
 
 	while (copied < len) {
@@ -1376,6 +1945,18 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		skb = toy_skb_alloc_data(sk, dev, msg, size, &err);
 		if (!skb)
 			goto out_err;
+		if (!sk_wmem_schedule(sk, skb->truesize)) {
+			/* The protocol's pool is at its limit: wait, as TCP
+			 * does, and copy the bytes again afterwards.
+			 */
+			iov_iter_revert(&msg->msg_iter, size);
+			kfree_skb(skb);
+			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+			err = sk_stream_wait_memory(sk, &timeo);
+			if (err)
+				goto out_err;
+			continue;
+		}
 		toy_stream_queue(sk, skb, size, TOY_F_DATA);
 		copied += size;
 		toy_stream_push(sk);
@@ -1481,6 +2062,12 @@ int toy_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		u32 offset = 0, used;
 		bool found = false;
 
+		/* Another reader took what we were peeking at: start from
+		 * what is left, as tcp_recvmsg() does.
+		 */
+		if ((flags & MSG_PEEK) &&
+		    toy_seq_before(peek_seq, st->copied_seq))
+			peek_seq = st->copied_seq;
 		skb_queue_walk(&sk->sk_receive_queue, skb) {
 			offset = *seq - TOY_SKB_CB(skb)->seq;
 			if (offset < skb->len || (seqpacket && !offset)) {
@@ -1532,8 +2119,10 @@ int toy_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			break;
 	} while (copied < len);
 
-	if (!(flags & MSG_PEEK))
+	if (!(flags & MSG_PEEK)) {
+		sk_mem_reclaim(sk);
 		toy_stream_window_update(sk);
+	}
 	ret = copied;
 out:
 	release_sock(sk);

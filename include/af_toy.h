@@ -68,9 +68,14 @@ enum {
 /**
  * struct toy_stream_sock - connection state of a stream or seqpacket socket
  * @snd_una: oldest sequence number not yet acknowledged by the peer
- * @snd_nxt: next sequence number to transmit
+ * @snd_nxt: sequence number after the highest one ever transmitted; it
+ *	     never moves back, so an acknowledgment up to it is always valid
  * @snd_wnd: bytes the peer can take beyond @snd_una (its receive window)
+ * @snd_wl1: sequence number of the segment that last set @snd_wnd; only a
+ *	     newer segment may change the window (tcp_may_update_window())
  * @max_wnd: the largest window the peer has offered
+ * @high_seq: recovery point (RFC 6582): @snd_nxt when loss recovery began;
+ *	      recovery ends once everything up to it is acknowledged
  * @write_seq: sequence number after the last byte queued by the user;
  *	       [@snd_una, @write_seq) is in sk_write_queue
  * @rcv_nxt: next sequence number expected from the peer
@@ -79,11 +84,23 @@ enum {
  *	       received segments have cost, a running average; converts free
  *	       receive buffer into a window, as TCP's scaling_ratio does
  * @copied_seq: next sequence number the user will read
- * @send_head: first skb of sk_write_queue not yet transmitted, or NULL
+ * @send_head: first skb of sk_write_queue never transmitted, or NULL
+ * @ofo_queue: segments received beyond a gap, sorted by sequence number,
+ *	       charged to sk_rmem_alloc and bounded by SO_RCVBUF
  * @timer: retransmission, zero-window probe, or TIME_WAIT expiry
+ * @srtt: smoothed round-trip time, jiffies << 3 (RFC 6298); 0: no sample
+ * @rttvar: round-trip time variation, jiffies << 2
  * @rto: current retransmission timeout, jiffies; doubles on each expiry
  * @retries: expiries since the last progress
+ * @probes: zero-window probes an orphan has sent (bounded by
+ *	    net.toy.orphan_retries, answered or not)
  * @dupacks: duplicate acknowledgments in a row (fast retransmit at 3)
+ * @in_recovery: a loss is being repaired: one retransmission per partial
+ *		 acknowledgment, duplicate acknowledgments ignored
+ * @heard: the peer has sent something since the handshake, so it knows
+ *	   the connection exists (see toy_stream_confirm())
+ * @orphan: closed by its user, still finishing, and counted against
+ *	    net.toy.max_orphans
  * @accept_queue: listener: established children not yet accepted
  * @accept_node: child: its entry in the listener's @accept_queue
  *
@@ -91,23 +108,33 @@ enum {
  * receive path and the timer take with bh_lock_sock() (deferring to the
  * socket backlog when a process owns the socket) and process context with
  * lock_sock().  @rcv_nxt, @copied_seq, @write_seq and @snd_una are also
- * read locklessly, with READ_ONCE(), by poll() and ioctl().
+ * read locklessly, with READ_ONCE(), by poll() and ioctl(), so every write
+ * to them is a WRITE_ONCE().
  */
 struct toy_stream_sock {
 	u32			snd_una;
 	u32			snd_nxt;
 	u32			snd_wnd;
+	u32			snd_wl1;
 	u32			max_wnd;
+	u32			high_seq;
 	u32			write_seq;
 	u32			rcv_nxt;
 	u32			rcv_edge;
 	u32			rcv_ratio;
 	u32			copied_seq;
 	struct sk_buff		*send_head;
+	struct sk_buff_head	ofo_queue;
 	struct timer_list	timer;
+	u32			srtt;
+	u32			rttvar;
 	unsigned long		rto;
 	unsigned int		retries;
+	unsigned int		probes;
 	unsigned int		dupacks;
+	bool			in_recovery;
+	bool			heard;
+	bool			orphan;
 	struct list_head	accept_queue;
 	struct list_head	accept_node;
 };
@@ -192,12 +219,21 @@ enum toy_mib_item {
 	TOY_MIB_RETRANSSEGS,
 	TOY_MIB_BACKLOGDROPS,
 	TOY_MIB_WINDOWDROPS,
+	TOY_MIB_OFOQUEUE,
+	TOY_MIB_OFODROPS,
+	TOY_MIB_OFOPRUNED,
+	TOY_MIB_FASTRETRANS,
+	TOY_MIB_TIMEOUTS,
+	TOY_MIB_ABORTONMEMORY,
 	TOY_MIB_MAX
 };
 
 struct toy_mib {
 	unsigned long	mibs[TOY_MIB_MAX];
 };
+
+/* The smallest payload a toy device's MTU must leave room for. */
+#define TOY_MIN_PAYLOAD	64
 
 /* Index of a toy type (TOY_TYPE_*) in toy_net.tables. */
 #define TOY_NTABLES	3
@@ -255,14 +291,17 @@ struct toy_flow {
  * struct toy_skb_cb - what a stream keeps in skb->cb of its segments
  * @seq: sequence number of the first payload byte (or of the SYN/FIN)
  * @end_seq: @seq plus payload length, plus one for a SYN or FIN
- * @offset: receive side: payload bytes the user has already read
- * @flags: transmit side: TOY_F_* to send the segment with
+ * @when: transmit side: jiffies at the last transmission, for RTT samples
+ * @flags: TOY_F_* to send the segment with, or that it arrived with
+ * @retrans: transmit side: sent more than once, so no RTT sample may be
+ *	     taken from its acknowledgment (Karn's rule)
  */
 struct toy_skb_cb {
 	u32	seq;
 	u32	end_seq;
-	u32	offset;
+	u32	when;
 	u8	flags;
+	u8	retrans;
 };
 
 #define TOY_SKB_CB(skb)	((struct toy_skb_cb *)&((skb)->cb[0]))
@@ -301,7 +340,8 @@ int toy_port_bind(struct sock *sk, __be32 addr, u32 port);
 void toy_port_set_addr(struct sock *sk, __be32 addr);
 void toy_port_unbind(struct sock *sk);
 void toy_port_add_child(struct sock *parent, struct sock *child, __be32 addr);
-bool toy_port_listener_conflict(struct sock *sk);
+int toy_port_listen(struct sock *sk);
+int toy_port_connect(struct sock *sk, __be32 daddr, __be16 dport, int state);
 int toy_autobind(struct sock *sk);
 struct sock *toy_port_lookup(struct toy_net *tn, const struct toy_flow *fl,
 			     int (*score)(const struct sock *sk,
@@ -312,6 +352,17 @@ bool toy_addr_is_local(__be32 addr);
 unsigned int toy_max_payload(const struct net_device *dev);
 
 /* toy_stream.c: connection-oriented sockets */
+extern long toy_sysctl_mem[3];
+extern int toy_sysctl_rmem[2];
+extern int toy_sysctl_wmem[2];
+extern int toy_sysctl_max_orphans;
+extern int toy_sysctl_orphan_retries;
+extern atomic_long_t toy_stream_memory_allocated;
+extern unsigned long toy_stream_memory_pressure;
+DECLARE_PER_CPU(int, toy_stream_fw_alloc);
+void toy_stream_enter_memory_pressure(struct sock *sk);
+void toy_stream_leave_memory_pressure(struct sock *sk);
+void toy_stream_mem_init(void);
 void toy_stream_init_sock(struct sock *sk);
 int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
 int toy_stream_disconnect(struct sock *sk, int flags);
@@ -330,6 +381,7 @@ int toy_stream_inq(struct sock *sk);
 int toy_stream_outq(struct sock *sk);
 
 #ifdef TOY_KUNIT
+extern const char *const toy_mib_names[TOY_MIB_MAX];
 struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl);
 #endif
 

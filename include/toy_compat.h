@@ -11,6 +11,14 @@
 #include <linux/netdevice.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
+
+/* 6.10 moved the protocol memory helpers (sk_memory_allocated(), the
+ * sk_*mem_schedule() family) out of sock.h into their own header.
+ */
+#ifdef TOY_HAVE_PROTO_MEMORY_H
+#include <net/proto_memory.h>
+#endif
 
 /* 6.12 moved "lockless transmit" from NETIF_F_LLTX to dev->lltx. */
 static inline void toy_dev_set_lltx(struct net_device *dev)

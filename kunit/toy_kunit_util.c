@@ -15,22 +15,6 @@
 
 #include "toy_kunit.h"
 
-static const char *const toy_kunit_mib_names[TOY_MIB_MAX] = {
-	[TOY_MIB_INDATAGRAMS]	= "InDatagrams",
-	[TOY_MIB_NOPORTS]	= "NoPorts",
-	[TOY_MIB_INERRORS]	= "InErrors",
-	[TOY_MIB_OUTDATAGRAMS]	= "OutDatagrams",
-	[TOY_MIB_RCVBUFERRORS]	= "RcvbufErrors",
-	[TOY_MIB_SNDBUFERRORS]	= "SndbufErrors",
-	[TOY_MIB_INCSUMERRORS]	= "InCsumErrors",
-	[TOY_MIB_HDRERRORS]	= "HdrErrors",
-	[TOY_MIB_ACTIVEOPENS]	= "ActiveOpens",
-	[TOY_MIB_PASSIVEOPENS]	= "PassiveOpens",
-	[TOY_MIB_RETRANSSEGS]	= "RetransSegs",
-	[TOY_MIB_BACKLOGDROPS]	= "BacklogDrops",
-	[TOY_MIB_WINDOWDROPS]	= "WindowDrops",
-};
-
 /* ---- resources --------------------------------------------------------- */
 
 static int toy_kunit_res_init(struct kunit_resource *res, void *obj)
@@ -514,7 +498,7 @@ void toy_kunit_expect_mib(struct kunit *test, struct toy_net *tn,
 	for (i = 0; i < TOY_MIB_MAX; i++)
 		KUNIT_EXPECT_EQ_MSG(test, now.v[i] - before->v[i], delta->v[i],
 				    "counter %d (%s)", i,
-				    toy_kunit_mib_names[i] ?: "?");
+				    toy_mib_names[i] ?: "?");
 }
 
 /*

@@ -41,7 +41,7 @@ esac
 PACKAGES=(
 	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	kmod iproute2 socat tcpdump sparse cpio xz-utils gcc make libc6-dev
-	util-linux linux-source-6.1 tshark python3
+	util-linux linux-source-6.1 tshark python3 trinity
 )
 
 # installed PKG... : print the given packages that dpkg reports as installed
