@@ -56,6 +56,7 @@ static struct proto toy_stream_proto = {
 	.memory_allocated	= &toy_stream_memory_allocated,
 	.per_cpu_fw_alloc	= &toy_stream_fw_alloc,
 	.memory_pressure	= &toy_stream_memory_pressure,
+	.sockets_allocated	= &toy_stream_sockets_allocated,
 	.enter_memory_pressure	= toy_stream_enter_memory_pressure,
 	.leave_memory_pressure	= toy_stream_leave_memory_pressure,
 	.sysctl_mem		= toy_sysctl_mem,
@@ -541,11 +542,13 @@ static int __init af_toy_init(void)
 		return -EINVAL;
 	}
 	toy_family_ops.family = toy_family;
-	toy_stream_mem_init();
+	err = toy_stream_mem_init();
+	if (err)
+		goto out;
 
 	err = proto_register(&toy_dgram_proto, 1);
 	if (err)
-		goto out;
+		goto out_mem;
 	err = proto_register(&toy_stream_proto, 1);
 	if (err)
 		goto out_dgram;
@@ -570,6 +573,8 @@ out_stream:
 	proto_unregister(&toy_stream_proto);
 out_dgram:
 	proto_unregister(&toy_dgram_proto);
+out_mem:
+	toy_stream_mem_exit();
 out:
 	return err;
 }
@@ -583,6 +588,7 @@ static void __exit af_toy_exit(void)
 	rcu_barrier();
 	proto_unregister(&toy_stream_proto);
 	proto_unregister(&toy_dgram_proto);
+	toy_stream_mem_exit();
 }
 
 module_init(af_toy_init);

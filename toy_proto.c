@@ -449,7 +449,11 @@ EXPORT_SYMBOL_IF_TOY_KUNIT(toy_lookup);
 
 /* ---- sockets --------------------------------------------------------- */
 
-static void toy_sock_destruct(struct sock *sk)
+/**
+ * toy_sock_destruct() - free what is left when the last reference goes
+ * @sk: the socket (sk->sk_destruct)
+ */
+void toy_sock_destruct(struct sock *sk)
 {
 	skb_queue_purge(&sk->sk_receive_queue);
 	skb_queue_purge(&sk->sk_error_queue);
@@ -1035,6 +1039,7 @@ TOY_VISIBLE_IF_KUNIT const char *const toy_mib_names[TOY_MIB_MAX] = {
 	[TOY_MIB_OFOPRUNED]	= "OfoPruned",
 	[TOY_MIB_FASTRETRANS]	= "FastRetrans",
 	[TOY_MIB_TIMEOUTS]	= "Timeouts",
+	[TOY_MIB_SPURIOUSRETRANS] = "SpuriousRetrans",
 	[TOY_MIB_ABORTONMEMORY]	= "AbortOnMemory",
 };
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_mib_names);

@@ -240,7 +240,7 @@ void toy_skb_flow(const struct sk_buff *skb, struct toy_flow *fl)
 }
 
 #define TOY_F_ALL	(TOY_F_DATA | TOY_F_SYN | TOY_F_ACK | TOY_F_FIN | \
-			 TOY_F_RST)
+			 TOY_F_RST | TOY_F_DSACK)
 
 static bool toy_hdr_sane(const struct toyhdr *th)
 {

@@ -23,13 +23,25 @@
  *   any synchronized state --RST--> CLOSE (ECONNRESET)
  *
  * Reliability: each data or FIN segment stays on sk_write_queue, charged
- * to sk_wmem_queued (bounded by SO_SNDBUF), until the peer acknowledges
- * it.  One timer per socket retransmits everything unacknowledged (go back
- * N) with a doubling timeout, probes a zero window, and ends TIME_WAIT.
- * The receiver accepts only the next expected segment inside the window
- * it advertised, and acknowledges every segment; duplicates and
- * out-of-order segments are dropped and re-acknowledged, so the stream
- * arrives exactly once and in order.
+ * to sk_wmem_queued (bounded by SO_SNDBUF) and to the protocol's memory
+ * pool, until the peer acknowledges it.  The receiver acknowledges every
+ * segment; it keeps segments that arrive past a hole in an out-of-order
+ * queue (bounded by SO_RCVBUF) until the hole is filled, drops
+ * duplicates and answers them with a D-SACK flag, so the stream arrives
+ * exactly once and in order.  The sender repairs a loss the way NewReno
+ * TCP does (RFC 6582): duplicate ACKs (3, or more on a link seen to
+ * reorder) or the retransmission timeout (RFC 6298, from measured round
+ * trips) resend the oldest unacknowledged segment, and each partial ACK
+ * of the recovery the next overdue one - one resend per loss, never a
+ * storm.  The same timer probes a zero window and ends TIME_WAIT.
+ *
+ * How a segment enters and leaves: toy_stream_sendmsg() copies user bytes
+ * into segments on sk_write_queue; toy_stream_push() transmits those the
+ * peer's window allows (a clone goes to toy0, the original stays queued);
+ * toy_stream_rcv_ack() frees them once acknowledged.  On the way in,
+ * toy_stream_rcv() finds the socket (or its listener) by port, and the
+ * state machine (toy_stream_process()) queues payload for
+ * toy_stream_recvmsg().
  *
  * Locking: the socket lock guards all connection state.  The receive
  * path (softirq) and the timer take bh_lock_sock() and, if a process owns
@@ -79,6 +91,10 @@ int toy_sysctl_orphan_retries = 8;
 atomic_long_t toy_stream_memory_allocated;
 unsigned long toy_stream_memory_pressure;
 DEFINE_PER_CPU(int, toy_stream_fw_alloc);
+/* Under pressure, the core grants a socket its share of the hard limit:
+ * toy_mem[2] divided among the stream sockets counted here.
+ */
+struct percpu_counter toy_stream_sockets_allocated;
 
 /* Sockets closed by their user but still finishing (FIN, TIME_WAIT...). */
 static atomic_t toy_stream_orphans = ATOMIC_INIT(0);
@@ -97,6 +113,8 @@ static atomic_t toy_stream_orphans = ATOMIC_INIT(0);
 #define TOY_RTO_MIN		max(HZ / 50, 2)
 #define TOY_RTO_MAX		(2 * HZ)
 #define TOY_MAX_RETRIES		15
+#define TOY_REORDERING		3	/* duplicate ACKs that mean a loss */
+#define TOY_MAX_REORDERING	64
 #define TOY_TIMEWAIT_LEN	(HZ / 2)	/* short: a toy has no stray routes */
 #define TOY_FIN_TIMEOUT		(10 * HZ)	/* orphan in FIN_WAIT2 */
 
@@ -152,19 +170,41 @@ void toy_stream_leave_memory_pressure(struct sock *sk)
 }
 
 /**
- * toy_stream_mem_init() - size net.toy.toy_mem from the machine's memory
+ * toy_stream_mem_init() - size net.toy.toy_mem; set up the socket count
  *
  * As tcp_init_mem(): pressure at 1/16 of the memory free for buffers,
  * three quarters of that as the low mark, twice the low mark as the hard
  * limit.
+ *
+ * Return: 0 or -ENOMEM.
  */
-void toy_stream_mem_init(void)
+int toy_stream_mem_init(void)
 {
 	unsigned long limit = max(nr_free_buffer_pages() / 16, 128UL);
 
 	toy_sysctl_mem[0] = limit / 4 * 3;
 	toy_sysctl_mem[1] = limit;
 	toy_sysctl_mem[2] = toy_sysctl_mem[0] * 2;
+	return percpu_counter_init(&toy_stream_sockets_allocated, 0,
+				   GFP_KERNEL);
+}
+
+/**
+ * toy_stream_mem_exit() - undo toy_stream_mem_init(), once no socket is left
+ */
+void toy_stream_mem_exit(void)
+{
+	percpu_counter_destroy(&toy_stream_sockets_allocated);
+}
+
+/* Last reference gone: the socket leaves the count, then is freed. */
+static void toy_stream_destruct(struct sock *sk)
+{
+	sk_sockets_allocated_dec(sk);
+	toy_sock_destruct(sk);
+	/* Every charge was matched by an uncharge: nothing is left. */
+	sk_mem_reclaim_final(sk);
+	WARN_ON_ONCE(sk->sk_forward_alloc);
 }
 
 /*
@@ -452,6 +492,8 @@ static int toy_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
 static void toy_stream_push(struct sock *sk)
 {
 	struct toy_stream_sock *st = toy_st(sk);
+	bool was_idle = st->snd_una == st->snd_nxt;
+	u32 prior_nxt = st->snd_nxt;
 	struct sk_buff *skb;
 
 	while ((skb = st->send_head)) {
@@ -482,6 +524,16 @@ static void toy_stream_push(struct sock *sk)
 		st->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb->next;
 	}
+	/* Data into an empty flight: its timeout starts now, from the
+	 * measured round trip, not from a probe's or a confirmation's
+	 * backed-off timer (tcp_rearm_rto()).
+	 */
+	if (was_idle && st->snd_nxt != prior_nxt) {
+		st->retries = 0;
+		st->rto = toy_stream_rto_base(st);
+		toy_stream_arm(sk, st->rto);
+		return;
+	}
 	toy_stream_rearm(sk, false);
 }
 
@@ -499,6 +551,7 @@ static void toy_stream_retransmit_head(struct sock *sk)
 		return;		/* nothing was sent yet */
 	TOY_SKB_CB(skb)->retrans = 1;
 	toy_stream_transmit(sk, skb);
+	st->undo_retrans++;
 	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_RETRANSSEGS);
 }
 
@@ -515,6 +568,7 @@ static void toy_stream_enter_recovery(struct sock *sk)
 	st->in_recovery = true;
 	st->high_seq = st->snd_nxt;
 	st->dupacks = 0;
+	st->undo_retrans = 0;
 	toy_stream_retransmit_head(sk);
 }
 
@@ -788,6 +842,25 @@ static bool toy_stream_is_dupack(struct sock *sk, const struct toy_flow *fl,
 	       fl->window * TOY_WINDOW_UNIT == st->snd_wnd && !has_data;
 }
 
+/*
+ * A partial acknowledgment in recovery moved the head to a segment that
+ * may be the next hole - or, on a link that reorders, merely the next
+ * segment still on its way.  Resend it only if its acknowledgment is
+ * overdue: it went out more than a smoothed round trip plus its variation
+ * ago (the idea of RACK, RFC 8985, without SACK).  Otherwise the timer
+ * covers it.
+ */
+static bool toy_stream_head_overdue(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb || skb == st->send_head)
+		return false;
+	return (u32)jiffies - TOY_SKB_CB(skb)->when >
+	       (st->srtt >> 3) + (st->rttvar >> 2);
+}
+
 /* Something new was acknowledged: progress for the timer and recovery. */
 static void toy_stream_acked(struct sock *sk, u32 ack, long rtt)
 {
@@ -803,7 +876,7 @@ static void toy_stream_acked(struct sock *sk, u32 ack, long rtt)
 		return;
 	if (!toy_seq_before(ack, st->high_seq))
 		st->in_recovery = false;	/* all repaired */
-	else
+	else if (toy_stream_head_overdue(sk))
 		toy_stream_retransmit_head(sk);	/* partial: the next hole */
 }
 
@@ -815,12 +888,30 @@ static void toy_stream_dupack(struct sock *sk)
 	/* After a recovery, stale duplicates of its retransmissions are
 	 * not a new loss until something past the recovery point is acked.
 	 */
-	if (++st->dupacks != 3 || st->in_recovery ||
+	if (++st->dupacks != st->reordering || st->in_recovery ||
 	    !toy_seq_after(st->snd_una, st->high_seq))
 		return;
 	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_FASTRETRANS);
 	toy_stream_enter_recovery(sk);
 	toy_stream_rearm(sk, true);
+}
+
+/*
+ * The peer says the segment it just got was all duplicate (D-SACK, RFC
+ * 2883).  When every retransmission of a recovery comes back that way,
+ * nothing was lost: the link reordered, and the duplicate ACKs that
+ * started the recovery were early, not a loss (RFC 3708).  Then it takes
+ * more duplicate ACKs to mean a loss, as TCP raises tp->reordering.
+ */
+static void toy_stream_dsack(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	if (!st->undo_retrans || --st->undo_retrans)
+		return;
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_SPURIOUSRETRANS);
+	st->reordering = min(st->reordering * 2, TOY_MAX_REORDERING);
+	st->in_recovery = false;	/* there was nothing to recover */
 }
 
 /* Our FIN is acknowledged once everything we queued is.  Returns false
@@ -865,6 +956,8 @@ static bool toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 	if (toy_seq_before(fl->ack, prior_una))
 		return true;	/* an old ACK, overtaken: its data still counts */
 
+	if (fl->flags & TOY_F_DSACK)
+		toy_stream_dsack(sk);
 	dup = toy_stream_is_dupack(sk, fl, has_data);
 	freed = toy_stream_clean_acked(sk, fl->ack, &rtt);
 	toy_stream_update_window(sk, fl, prior_una);
@@ -975,7 +1068,7 @@ static bool toy_stream_rcv_data(struct sock *sk, struct sk_buff *skb,
  * hole is filled, so that reordering or one loss costs no resend of what
  * arrived.  Bounded by SO_RCVBUF.  Consumes @skb.
  */
-static void toy_stream_ofo_queue(struct sock *sk, struct sk_buff *skb,
+static bool toy_stream_ofo_queue(struct sock *sk, struct sk_buff *skb,
 				 const struct toy_flow *fl)
 {
 	struct toy_stream_sock *st = toy_st(sk);
@@ -996,7 +1089,7 @@ static void toy_stream_ofo_queue(struct sock *sk, struct sk_buff *skb,
 			break;
 	if (pos != (struct sk_buff *)q &&
 	    !toy_seq_before(TOY_SKB_CB(pos)->end_seq, cb->end_seq))
-		goto drop;	/* a duplicate: all of it is here already */
+		goto dup;	/* all of it is here already */
 	toy_stream_update_ratio(sk, skb);
 	skb_set_owner_r(skb, sk);
 	__skb_queue_after(q, pos, skb);
@@ -1010,11 +1103,16 @@ static void toy_stream_ofo_queue(struct sock *sk, struct sk_buff *skb,
 		__skb_unlink(next, q);
 		kfree_skb(next);
 	}
-	return;
+	return false;
+dup:
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_OFODROPS);
+	kfree_skb(skb);
+	return true;
 drop:
 	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_OFODROPS);
 	atomic_inc(&sk->sk_drops);
 	kfree_skb(skb);
+	return false;
 }
 
 /*
@@ -1145,19 +1243,26 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		/* Nothing new: a duplicate, or a window probe (seq behind
 		 * us): say where we are.  A pure ACK gets no answer.
 		 */
-		if (end != fl->seq || toy_seq_before(fl->seq, st->rcv_nxt))
+		if (skb->len)
+			toy_stream_send_ctl(sk, TOY_F_ACK | TOY_F_DSACK,
+					    st->snd_nxt);
+		else if (end != fl->seq || toy_seq_before(fl->seq, st->rcv_nxt))
 			toy_stream_send_ack(sk);
 		goto drop;
 	}
 	if (end == fl->seq)
 		goto drop;	/* a pure ACK from ahead of us: no ping-pong */
 	if (toy_seq_after(fl->seq, st->rcv_nxt)) {
-		/* Past a hole.  The duplicate ACK tells the sender. */
-		if (TOYF(sk->sk_state) & TOYF_CAN_RECV)
-			toy_stream_ofo_queue(sk, skb, fl);
-		else
+		/* Past a hole.  The duplicate ACK tells the sender; a
+		 * D-SACK, that this segment was here already.
+		 */
+		u8 flags = TOY_F_ACK;
+
+		if (!(TOYF(sk->sk_state) & TOYF_CAN_RECV))
 			kfree_skb(skb);
-		toy_stream_send_ack(sk);
+		else if (toy_stream_ofo_queue(sk, skb, fl))
+			flags |= TOY_F_DSACK;
+		toy_stream_send_ctl(sk, flags, st->snd_nxt);
 		return;
 	}
 	if (toy_is_seqpacket(sk) && fl->seq != st->rcv_nxt) {
@@ -1241,6 +1346,7 @@ static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 
 	WRITE_ONCE(st->snd_una, fl->ack);
 	st->snd_wnd = fl->window * TOY_WINDOW_UNIT;
+	st->max_wnd = st->snd_wnd;
 	st->snd_wl1 = fl->seq;
 	WRITE_ONCE(st->rcv_nxt, fl->seq + 1);
 	WRITE_ONCE(st->copied_seq, st->rcv_nxt);
@@ -1338,6 +1444,7 @@ static struct sock *toy_stream_new_child(struct sock *parent,
 	st->high_seq = isn;
 	st->heard = true;	/* its first segment is the client's */
 	st->snd_wnd = fl->window * TOY_WINDOW_UNIT;
+	st->max_wnd = st->snd_wnd;
 	st->snd_wl1 = fl->seq;
 	st->rcv_nxt = fl->seq;
 	st->copied_seq = fl->seq;
@@ -1580,10 +1687,13 @@ void toy_stream_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&st->accept_queue);
 	INIT_LIST_HEAD(&st->accept_node);
 	st->rto = TOY_RTO_INIT;
+	st->reordering = TOY_REORDERING;
 	st->rcv_ratio = 128;	/* assume payload is half the cost, at first */
 	WRITE_ONCE(sk->sk_rcvbuf, READ_ONCE(toy_sysctl_rmem[1]));
 	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(toy_sysctl_wmem[1]));
 	sk->sk_write_space = toy_stream_write_space;
+	sk->sk_destruct = toy_stream_destruct;
+	sk_sockets_allocated_inc(sk);
 	/* sock_init_data() leaves this to the family, as inet_create() does. */
 	sk->sk_backlog_rcv = toy_stream_backlog_rcv;
 }
@@ -1630,6 +1740,8 @@ int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	st->retries = 0;
 	st->probes = 0;
 	st->dupacks = 0;
+	st->reordering = TOY_REORDERING;
+	st->undo_retrans = 0;
 	st->in_recovery = false;
 	st->heard = false;
 	st->rto = TOY_RTO_INIT;

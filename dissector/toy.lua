@@ -14,7 +14,7 @@ local toy = Proto("toy", "AF_TOY")
 
 local TYPES = { [1] = "DGRAM", [2] = "STREAM", [3] = "SEQPACKET" }
 local FLAGS = { { 0x02, "SYN" }, { 0x04, "ACK" }, { 0x08, "FIN" },
-		{ 0x10, "RST" }, { 0x01, "DATA" } }
+		{ 0x10, "RST" }, { 0x20, "DSACK" }, { 0x01, "DATA" } }
 local WINDOW_UNIT = 64
 local HDR_LEN = 32
 
@@ -27,6 +27,7 @@ f.f_syn = ProtoField.bool("toy.flags.syn", "SYN", 8, nil, 0x02)
 f.f_ack = ProtoField.bool("toy.flags.ack", "ACK", 8, nil, 0x04)
 f.f_fin = ProtoField.bool("toy.flags.fin", "FIN", 8, nil, 0x08)
 f.f_rst = ProtoField.bool("toy.flags.rst", "RST", 8, nil, 0x10)
+f.f_dsack = ProtoField.bool("toy.flags.dsack", "DSACK", 8, nil, 0x20)
 f.reserved = ProtoField.uint8("toy.reserved", "Reserved")
 f.sport = ProtoField.uint16("toy.srcport", "Source port")
 f.dport = ProtoField.uint16("toy.dstport", "Destination port")
@@ -92,6 +93,7 @@ function toy.dissector(tvb, pinfo, tree)
 	ft:add(f.f_ack, tvb(2, 1))
 	ft:add(f.f_fin, tvb(2, 1))
 	ft:add(f.f_rst, tvb(2, 1))
+	ft:add(f.f_dsack, tvb(2, 1))
 	ft:add(f.f_data, tvb(2, 1))
 	t:add(f.reserved, tvb(3, 1))
 	t:add(f.sport, tvb(4, 2))

@@ -94,7 +94,12 @@ enum {
  * @retries: expiries since the last progress
  * @probes: zero-window probes an orphan has sent (bounded by
  *	    net.toy.orphan_retries, answered or not)
- * @dupacks: duplicate acknowledgments in a row (fast retransmit at 3)
+ * @dupacks: duplicate acknowledgments in a row
+ * @reordering: duplicate acknowledgments that mean a loss (3, as TCP's
+ *		tcp_reordering; doubled, up to TOY_MAX_REORDERING, each time a
+ *		fast retransmission proves spurious: the link reorders)
+ * @undo_retrans: retransmissions of the current recovery not yet shown
+ *		  to be needless by a D-SACK; 0 with some sent: all were
  * @in_recovery: a loss is being repaired: one retransmission per partial
  *		 acknowledgment, duplicate acknowledgments ignored
  * @heard: the peer has sent something since the handshake, so it knows
@@ -132,6 +137,8 @@ struct toy_stream_sock {
 	unsigned int		retries;
 	unsigned int		probes;
 	unsigned int		dupacks;
+	unsigned int		reordering;
+	unsigned int		undo_retrans;
 	bool			in_recovery;
 	bool			heard;
 	bool			orphan;
@@ -224,6 +231,7 @@ enum toy_mib_item {
 	TOY_MIB_OFOPRUNED,
 	TOY_MIB_FASTRETRANS,
 	TOY_MIB_TIMEOUTS,
+	TOY_MIB_SPURIOUSRETRANS,
 	TOY_MIB_ABORTONMEMORY,
 	TOY_MIB_MAX
 };
@@ -328,6 +336,7 @@ int toy_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
 extern struct pernet_operations toy_net_ops;
 extern struct packet_type toy_packet_type;
 void toy_sock_init(struct sock *sk);
+void toy_sock_destruct(struct sock *sk);
 void toy_close(struct sock *sk, long timeout);
 int toy_bind(struct sock *sk, struct sockaddr *uaddr, int addr_len);
 int toy_dgram_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
@@ -360,9 +369,11 @@ extern int toy_sysctl_orphan_retries;
 extern atomic_long_t toy_stream_memory_allocated;
 extern unsigned long toy_stream_memory_pressure;
 DECLARE_PER_CPU(int, toy_stream_fw_alloc);
+extern struct percpu_counter toy_stream_sockets_allocated;
 void toy_stream_enter_memory_pressure(struct sock *sk);
 void toy_stream_leave_memory_pressure(struct sock *sk);
-void toy_stream_mem_init(void);
+int toy_stream_mem_init(void);
+void toy_stream_mem_exit(void);
 void toy_stream_init_sock(struct sock *sk);
 int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
 int toy_stream_disconnect(struct sock *sk, int flags);

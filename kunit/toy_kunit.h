@@ -25,6 +25,7 @@
 #define TOY_KUNIT_ACCT_PORT	23000
 #define TOY_KUNIT_NETDEV_PORT	24000
 #define TOY_KUNIT_STREAM_PORT	25000
+#define TOY_KUNIT_LOSS_PORT	26000
 
 /* The namespace every suite runs in, and its toy0. */
 static inline struct toy_net *toy_kunit_tn(void)

@@ -171,7 +171,10 @@ static void toy_netdev_other_ns(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, toy_dev_is_toy(net->loopback_dev));
 }
 
-/* toy0: up, running, no ARP, no link layer, MTU 65535, in its netns. */
+/*
+ * toy0: up, running, no ARP, no link layer, MTU 65535 (at least a header
+ * and TOY_MIN_PAYLOAD), in its netns.
+ */
 static void toy_netdev_properties(struct kunit *test)
 {
 	struct net_device *dev = toy_kunit_dev();
@@ -185,7 +188,8 @@ static void toy_netdev_properties(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, netif_carrier_ok(dev));
 	KUNIT_EXPECT_EQ(test, dev->mtu, 65535);
 	KUNIT_EXPECT_EQ(test, dev->max_mtu, 65535);
-	KUNIT_EXPECT_EQ(test, dev->min_mtu, TOY_HDR_LEN);
+	/* A header and a useful payload: a stream never has an MSS of 0. */
+	KUNIT_EXPECT_EQ(test, dev->min_mtu, TOY_HDR_LEN + TOY_MIN_PAYLOAD);
 	KUNIT_EXPECT_EQ(test, dev->type, ARPHRD_VOID);
 	KUNIT_EXPECT_EQ(test, dev->hard_header_len, 0);
 	KUNIT_EXPECT_EQ(test, dev->addr_len, 0);

@@ -5,25 +5,10 @@
  * Every legal transition, and every illegal frame in every state.  A real
  * SOCK_STREAM socket is driven by frames the test builds and injects into
  * the packet_type handler, impersonating the socket's peer; whatever the
- * socket sends back is captured on toy0 and checked field by field.
- *
- * The peer.  The socket's own frames go down through toy0 and come back up
- * like any other, to be demultiplexed by port.  Nobody bound on the peer's
- * port would make the stack answer each of them with RST, which would reset
- * the connection under test; a peer socket of our own would answer them.
- * So the peer's port is a blackhole: a real listener with backlog 0 whose
- * accept queue is already full (one real connection is made to it and
- * never accepted).  A full listener drops every frame without a word
- * (toy_stream_rcv_listen()), so the socket under test talks into the void
- * and only the test answers.  This also keeps a client in SYN_SENT as long
- * as the test likes: its SYN, and every retransmission of it, is dropped.
- *
- * The tap.  A packet_type for ETH_P_ALL on toy0 gets a copy of every frame
- * toy0 transmits, synchronously inside dev_queue_xmit()
- * (dev_queue_xmit_nit()).  So when an injected frame has been processed,
- * the socket's answer, if any, is already in the tap's queue, and "no
- * answer" can be checked without waiting.  Only timers need waiting for,
- * and only with a bounded poll.
+ * socket sends back is captured on toy0 and checked field by field.  The
+ * fixture (the blackhole peer, the tap, the connection helpers) is in
+ * toy_stream_kunit.c, shared with the suite "toy_stream_loss", which
+ * tests loss, reordering and recovery.
  *
  * Sides.  The connection tests run on a client (connect() with O_NONBLOCK,
  * the test answers the SYN with SYN+ACK) and on a child accepted from a
@@ -42,842 +27,15 @@
  * checked exactly.
  */
 
-#include <linux/delay.h>
 #include <linux/jiffies.h>
-#include <linux/netdevice.h>
-#include <net/checksum.h>
 #include <net/sock.h>
 
-#include "toy_kunit.h"
+#include "toy_stream_kunit.h"
 
 #define PORT(n)		(TOY_KUNIT_STREAM_PORT + (n))
-#define SELF		PORT(1)	/* the socket under test, or its listener */
-#define PEER		PORT(2)	/* the peer the test plays: a blackhole */
+#define SELF		PORT(TOY_TEST_SELF)
+#define PEER		PORT(TOY_TEST_PEER)
 #define PEER2		PORT(3)	/* a second peer */
-#define LO		TOY_ADDR_LOOPBACK
-
-/* toy_stream.c's timers (private there): the first RTO and TIME_WAIT. */
-#define TOY_TEST_RTO		(HZ / 5)
-#define TOY_TEST_TIMEWAIT	(HZ / 2)
-
-/* The peer's initial sequence number: its byte stream wraps after 1 KiB. */
-#define PEER_ISN	0xfffffc00U
-/* The window the peer advertises, in TOY_WINDOW_UNITs (16 KiB). */
-#define PEER_WIN	256
-/* Payload of the data frames the tables send. */
-#define DATA_LEN	100
-
-/* ---- states ------------------------------------------------------------ */
-
-static const char *toy_state_name(int state)
-{
-	static const char *const names[] = {
-		[TOY_ESTABLISHED]	= "ESTABLISHED",
-		[TOY_SYN_SENT]		= "SYN_SENT",
-		[TOY_FIN_WAIT1]		= "FIN_WAIT1",
-		[TOY_FIN_WAIT2]		= "FIN_WAIT2",
-		[TOY_TIME_WAIT]		= "TIME_WAIT",
-		[TOY_CLOSE]		= "CLOSE",
-		[TOY_CLOSE_WAIT]	= "CLOSE_WAIT",
-		[TOY_LAST_ACK]		= "LAST_ACK",
-		[TOY_LISTEN]		= "LISTEN",
-		[TOY_CLOSING]		= "CLOSING",
-	};
-
-	if ((unsigned int)state >= ARRAY_SIZE(names) || !names[state])
-		return "?";
-	return names[state];
-}
-
-static int toy_state(const struct socket *sock)
-{
-	return READ_ONCE(sock->sk->sk_state);
-}
-
-static void toy_expect_state(struct kunit *test, const struct socket *sock,
-			     int want)
-{
-	int state = toy_state(sock);
-
-	KUNIT_EXPECT_EQ_MSG(test, state, want, "state %s, expected %s",
-			    toy_state_name(state), toy_state_name(want));
-}
-
-static void toy_assert_state(struct kunit *test, const struct socket *sock,
-			     int want)
-{
-	int state = toy_state(sock);
-
-	KUNIT_ASSERT_EQ_MSG(test, state, want, "state %s, expected %s",
-			    toy_state_name(state), toy_state_name(want));
-}
-
-/* ---- resources: sockets and the tap ----------------------------------- */
-
-static int toy_test_res_init(struct kunit_resource *res, void *data)
-{
-	res->data = data;
-	return 0;
-}
-
-/*
- * Abort, then release: connect(AF_UNSPEC) resets whatever connection the
- * socket still has, so that no orphan lingers after the test (in FIN_WAIT
- * or TIME_WAIT, or retransmitting into a blackhole) to disturb the next
- * one's ports and counters.
- */
-static void toy_test_sock_free(struct kunit_resource *res)
-{
-	struct socket *sock = res->data;
-	struct sockaddr sa = { .sa_family = AF_UNSPEC };
-
-	if (!sock)
-		return;	/* closed by the test (toy_test_close()) */
-	kernel_connect(sock, &sa, sizeof(sa), 0);
-	sock_release(sock);
-}
-
-static bool toy_test_match(struct kunit *test, struct kunit_resource *res,
-			   void *match_data)
-{
-	return res->free == toy_test_sock_free && res->data == match_data;
-}
-
-/* close(): the socket is released as a user's close() would (no abort). */
-static void toy_test_close(struct kunit *test, struct socket *sock)
-{
-	struct kunit_resource *res;
-
-	res = kunit_find_resource(test, toy_test_match, sock);
-	KUNIT_ASSERT_NOT_NULL(test, res);
-	res->data = NULL;
-	kunit_remove_resource(test, res);
-	kunit_put_resource(res);
-	sock_release(sock);
-}
-
-static void toy_test_put(struct kunit_resource *res)
-{
-	sock_put(res->data);
-}
-
-/* Keep @sk's memory until the test ends, to watch it after close(). */
-static void toy_test_hold(struct kunit *test, struct sock *sk)
-{
-	sock_hold(sk);
-	if (!kunit_alloc_resource(test, toy_test_res_init, toy_test_put,
-				  GFP_KERNEL, sk)) {
-		sock_put(sk);
-		KUNIT_ASSERT_FAILURE(test, "no memory for a resource");
-	}
-}
-
-/*
- * Wait (bounded) until only the test's reference to @sk is left: the
- * protocol has destroyed the orphan and no timer holds it.
- */
-static bool toy_test_wait_gone(struct sock *sk, unsigned long timeout)
-{
-	unsigned long end = jiffies + timeout;
-
-	while (refcount_read(&sk->sk_refcnt) > 1) {
-		if (time_after(jiffies, end))
-			return false;
-		usleep_range(1000, 2000);
-	}
-	return true;
-}
-
-static void toy_test_manage(struct kunit *test, struct socket *sock)
-{
-	if (!kunit_alloc_resource(test, toy_test_res_init,
-				  toy_test_sock_free, GFP_KERNEL, sock)) {
-		sock_release(sock);
-		KUNIT_ASSERT_FAILURE(test, "no memory for a resource");
-	}
-	sock->sk->sk_rcvtimeo = TOY_KUNIT_WAIT;
-	sock->sk->sk_sndtimeo = TOY_KUNIT_WAIT;
-}
-
-/* A test-managed AF_TOY stream socket in init_net. */
-static struct socket *toy_test_socket(struct kunit *test)
-{
-	struct socket *sock;
-
-	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, toy_family,
-					       SOCK_STREAM, 0, &sock), 0);
-	toy_test_manage(test, sock);
-	return sock;
-}
-
-/* accept() without waiting; the new socket is test-managed. */
-static int toy_test_accept(struct kunit *test, struct socket *listener,
-			   struct socket **child)
-{
-	int err;
-
-	err = kernel_accept(listener, child, O_NONBLOCK);
-	if (!err)
-		toy_test_manage(test, *child);
-	return err;
-}
-
-/*
- * Make @port a blackhole (see the top of the file): a listener with
- * backlog 0 and one real, never accepted connection in its accept queue.
- */
-static void toy_test_blackhole(struct kunit *test, u16 port)
-{
-	struct socket *listener = toy_test_socket(test);
-	struct socket *client = toy_test_socket(test);
-	unsigned long end = jiffies + TOY_KUNIT_WAIT;
-
-	KUNIT_ASSERT_EQ(test, toy_kunit_bind(listener, LO, port), 0);
-	KUNIT_ASSERT_EQ(test, kernel_listen(listener, 0), 0);
-	KUNIT_ASSERT_EQ(test, toy_kunit_connect(client, LO, port), 0);
-	while (!READ_ONCE(listener->sk->sk_ack_backlog) &&
-	       time_before(jiffies, end))
-		usleep_range(100, 200);
-	KUNIT_ASSERT_EQ(test, (int)READ_ONCE(listener->sk->sk_ack_backlog), 1);
-}
-
-/*
- * The tap: keeps what toy0 transmits (PACKET_OUTGOING), with the time it
- * was sent in skb->cb, and drops the copies of received frames.
- */
-struct toy_tap {
-	struct packet_type	pt;
-	struct sk_buff_head	frames;
-};
-
-static int toy_tap_rcv(struct sk_buff *skb, struct net_device *dev,
-		       struct packet_type *pt, struct net_device *orig_dev)
-{
-	struct toy_tap *tap = container_of(pt, struct toy_tap, pt);
-
-	if (skb->pkt_type != PACKET_OUTGOING) {
-		consume_skb(skb);
-		return NET_RX_SUCCESS;
-	}
-	/* Our own copy, so that skb->cb is ours to write. */
-	skb = skb_share_check(skb, GFP_ATOMIC);
-	if (!skb)
-		return NET_RX_DROP;
-	*(unsigned long *)skb->cb = jiffies;
-	skb_queue_tail(&tap->frames, skb);
-	return NET_RX_SUCCESS;
-}
-
-static void toy_tap_free(struct kunit_resource *res)
-{
-	struct toy_tap *tap = res->data;
-
-	dev_remove_pack(&tap->pt);	/* waits for running handlers */
-	skb_queue_purge(&tap->frames);
-	kfree(tap);
-}
-
-static struct toy_tap *toy_tap_start(struct kunit *test)
-{
-	struct toy_tap *tap;
-
-	tap = kzalloc(sizeof(*tap), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, tap);
-	skb_queue_head_init(&tap->frames);
-	tap->pt.type = htons(ETH_P_ALL);
-	tap->pt.dev = toy_kunit_dev();
-	tap->pt.func = toy_tap_rcv;
-	if (!kunit_alloc_resource(test, toy_test_res_init, toy_tap_free,
-				  GFP_KERNEL, tap)) {
-		kfree(tap);
-		KUNIT_ASSERT_FAILURE(test, "no memory for a resource");
-	}
-	dev_add_pack(&tap->pt);
-	return tap;
-}
-
-/**
- * struct toy_seg - a captured frame, read independently of toy_skb.c
- * @sport: source port, host order
- * @dport: destination port, host order
- * @type: TOY_TYPE_*
- * @flags: TOY_F_*
- * @seq: sequence number
- * @ack: acknowledgment number
- * @window: advertised window, TOY_WINDOW_UNITs
- * @len: payload length
- * @when: jiffies when toy0 sent it
- * @valid: version, length and checksum are right
- * @data: the first bytes of the payload
- */
-struct toy_seg {
-	unsigned int	sport;
-	unsigned int	dport;
-	unsigned int	type;
-	unsigned int	flags;
-	u32		seq;
-	u32		ack;
-	unsigned int	window;
-	unsigned int	len;
-	unsigned long	when;
-	bool		valid;
-	u8		data[DATA_LEN];
-};
-
-static void toy_seg_parse(struct sk_buff *skb, struct toy_seg *seg)
-{
-	struct toyhdr th;
-
-	memset(seg, 0, sizeof(*seg));
-	seg->when = *(unsigned long *)skb->cb;
-	if (skb_copy_bits(skb, 0, &th, sizeof(th)))
-		return;
-	seg->sport = ntohs(th.sport);
-	seg->dport = ntohs(th.dport);
-	seg->type = th.type;
-	seg->flags = th.flags;
-	seg->seq = ntohl(th.seq);
-	seg->ack = ntohl(th.ack);
-	seg->window = ntohs(th.window);
-	seg->len = ntohs(th.len);
-	seg->valid = th.version == TOY_VERSION &&
-		     skb->len == TOY_HDR_LEN + seg->len &&
-		     !csum_fold(skb_checksum(skb, 0, skb->len, 0));
-	if (seg->valid)
-		skb_copy_bits(skb, TOY_HDR_LEN, seg->data,
-			      min_t(unsigned int, seg->len, sizeof(seg->data)));
-}
-
-/* The next frame sent from port @sport; frames from others are dropped. */
-static bool toy_tap_pop(struct toy_tap *tap, unsigned int sport,
-			struct toy_seg *seg)
-{
-	struct sk_buff *skb;
-
-	while ((skb = skb_dequeue(&tap->frames))) {
-		toy_seg_parse(skb, seg);
-		consume_skb(skb);
-		if (seg->sport == sport)
-			return true;
-	}
-	return false;
-}
-
-/* ---- the connection and the peer the test plays ------------------------- */
-
-enum toy_side {
-	TOY_SIDE_CLIENT,	/* connect()ed */
-	TOY_SIDE_CHILD,		/* accept()ed */
-};
-
-/**
- * struct toy_conn - a socket under test and what its peer knows
- * @test: the test
- * @tap: captures what the socket sends
- * @sock: the socket under test
- * @listener: the listener, for a child (and in the LISTEN tests)
- * @port: the socket's port
- * @peer: the peer's port
- * @isn: the socket's initial sequence number
- * @snd_nxt: the next sequence number the socket sends (as seen on the wire)
- * @snd_una: what the peer has acknowledged so far
- * @rcv_nxt: the next sequence number the peer sends
- * @window: the window the peer advertises, TOY_WINDOW_UNITs
- * @adv: the window the socket advertised in its handshake frame
- * @rexmit_ok: a timer may resend a SYN, FIN or data meanwhile; skip that
- * @syn_when: a client: when its SYN was sent
- * @mib: the counters before the socket was created
- */
-struct toy_conn {
-	struct kunit		*test;
-	struct toy_tap		*tap;
-	struct socket		*sock;
-	struct socket		*listener;
-	u16			port;
-	u16			peer;
-	u32			isn;
-	u32			snd_nxt;
-	u32			snd_una;
-	u32			rcv_nxt;
-	u16			window;
-	unsigned int		adv;
-	bool			rexmit_ok;
-	unsigned long		syn_when;
-	struct toy_kunit_mib	mib;
-};
-
-/* A frame from the peer. */
-struct toy_frm {
-	unsigned int	flags;
-	u32		seq;
-	u32		ack;
-	unsigned int	len;
-};
-
-/* The payload byte at stream position @seq: any segment can be checked. */
-static u8 toy_byte(u32 seq)
-{
-	return (u8)(seq * 7 + (seq >> 8) * 13 + 1);
-}
-
-static void toy_fill(u8 *buf, u32 seq, unsigned int len)
-{
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = toy_byte(seq + i);
-}
-
-/* Check @len bytes read from the stream, starting at position @seq. */
-static void toy_expect_bytes(struct kunit *test, const u8 *buf, u32 seq,
-			     unsigned int len)
-{
-	unsigned int i;
-
-	for (i = 0; i < len; i++) {
-		if (buf[i] != toy_byte(seq + i)) {
-			KUNIT_FAIL(test, "byte %u of %u (seq %u) is %#x, expected %#x",
-				   i, len, seq + i, buf[i], toy_byte(seq + i));
-			return;
-		}
-	}
-}
-
-/* Inject @f as if the peer had sent it.  Return: the handler's verdict. */
-static int toy_conn_inject(struct toy_conn *c, const struct toy_frm *f)
-{
-	struct toy_flow fl = {
-		.saddr	= htonl(LO),
-		.daddr	= htonl(LO),
-		.sport	= htons(c->peer),
-		.dport	= htons(c->port),
-		.type	= TOY_TYPE_STREAM,
-		.flags	= f->flags,
-		.seq	= f->seq,
-		.ack	= f->ack,
-		.window	= c->window,
-	};
-	u8 *payload = NULL;
-
-	if (f->len) {
-		payload = kunit_kmalloc(c->test, f->len, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(c->test, payload);
-		toy_fill(payload, f->seq, f->len);
-	}
-	return toy_kunit_inject(c->test,
-				toy_kunit_frame(c->test, &fl, payload, f->len),
-				toy_kunit_dev());
-}
-
-static int toy_conn_send(struct toy_conn *c, unsigned int flags, u32 seq,
-			 u32 ack, unsigned int len)
-{
-	struct toy_frm f = { flags, seq, ack, len };
-
-	return toy_conn_inject(c, &f);
-}
-
-/*
- * The next frame the socket sent, skipping a timer's resends of a SYN,
- * FIN or data already seen while @rexmit_ok (its answers never carry
- * those flags, or carry them with a new sequence number).
- */
-static bool toy_conn_pop(struct toy_conn *c, struct toy_seg *seg)
-{
-	while (toy_tap_pop(c->tap, c->port, seg)) {
-		if (c->rexmit_ok && seg->dport == c->peer &&
-		    (seg->flags & (TOY_F_SYN | TOY_F_FIN | TOY_F_DATA)) &&
-		    !(seg->flags & (TOY_F_RST)) &&
-		    !(seg->flags == (TOY_F_SYN | TOY_F_ACK)) &&
-		    toy_seq_before(seg->seq, c->snd_nxt))
-			continue;
-		return true;
-	}
-	return false;
-}
-
-/* The socket must have sent exactly this next (@out may be NULL). */
-static void toy_conn_expect(struct toy_conn *c, unsigned int flags, u32 seq,
-			    u32 ack, struct toy_seg *out)
-{
-	struct kunit *test = c->test;
-	struct toy_seg seg;
-
-	KUNIT_ASSERT_TRUE_MSG(test, toy_conn_pop(c, &seg),
-			      "port %u sent nothing; expected flags %#x seq %u ack %u",
-			      c->port, flags, seq, ack);
-	KUNIT_EXPECT_TRUE_MSG(test, seg.valid, "malformed frame from port %u",
-			      c->port);
-	KUNIT_EXPECT_EQ(test, seg.type, (unsigned int)TOY_TYPE_STREAM);
-	KUNIT_EXPECT_EQ(test, seg.dport, (unsigned int)c->peer);
-	KUNIT_EXPECT_EQ_MSG(test, seg.flags, flags,
-			    "sent flags %#x seq %u ack %u, expected flags %#x",
-			    seg.flags, seg.seq, seg.ack, flags);
-	KUNIT_EXPECT_EQ(test, seg.seq, seq);
-	KUNIT_EXPECT_EQ(test, seg.ack, ack);
-	if (out)
-		*out = seg;
-}
-
-/* The socket must not have sent anything (more). */
-static void toy_conn_expect_none(struct toy_conn *c)
-{
-	struct toy_seg seg;
-
-	if (toy_conn_pop(c, &seg))
-		KUNIT_FAIL(c->test,
-			   "port %u sent flags %#x seq %u ack %u len %u; expected nothing",
-			   c->port, seg.flags, seg.seq, seg.ack, seg.len);
-}
-
-/* Every counter grew by @delta; RetransSegs only roughly if timers run. */
-static void toy_conn_expect_mib(struct toy_conn *c,
-				const struct toy_kunit_mib *before,
-				struct toy_kunit_mib *delta)
-{
-	struct toy_kunit_mib now;
-
-	if (c->rexmit_ok) {
-		toy_kunit_mib_read(toy_kunit_tn(), &now);
-		KUNIT_EXPECT_GE(c->test, now.v[TOY_MIB_RETRANSSEGS] -
-				before->v[TOY_MIB_RETRANSSEGS],
-				delta->v[TOY_MIB_RETRANSSEGS]);
-		delta->v[TOY_MIB_RETRANSSEGS] = now.v[TOY_MIB_RETRANSSEGS] -
-						before->v[TOY_MIB_RETRANSSEGS];
-	}
-	toy_kunit_expect_mib(c->test, toy_kunit_tn(), before, delta);
-}
-
-/**
- * struct toy_snap - the socket's connection state, read under its lock
- * @snd_una: see struct toy_stream_sock
- * @snd_nxt: ditto
- * @snd_wnd: ditto
- * @write_seq: ditto
- * @rcv_nxt: ditto
- * @rcv_edge: ditto
- * @copied_seq: ditto
- * @rto: ditto
- * @retries: ditto
- * @state: sk_state
- * @err: sk_err
- * @timer: the retransmission/TIME_WAIT timer is pending
- * @wmem_queued: sk_wmem_queued
- * @write_queue: segments on sk_write_queue
- * @unread: payload bytes on the receive queue not read yet
- * @inq: what SIOCINQ reports (toy_stream_inq(), computed the same way)
- */
-struct toy_snap {
-	u32			snd_una;
-	u32			snd_nxt;
-	u32			snd_wnd;
-	u32			write_seq;
-	u32			rcv_nxt;
-	u32			rcv_edge;
-	u32			copied_seq;
-	unsigned long		rto;
-	unsigned int		retries;
-	int			state;
-	int			err;
-	bool			timer;
-	int			wmem_queued;
-	unsigned int		write_queue;
-	unsigned int		unread;
-	unsigned int		inq;
-};
-
-static void toy_snap(struct socket *sock, struct toy_snap *s)
-{
-	struct sock *sk = sock->sk;
-	struct toy_stream_sock *st = &toy_sk(sk)->st;
-	struct sk_buff *skb;
-	int inq;
-
-	memset(s, 0, sizeof(*s));
-	lock_sock(sk);
-	s->snd_una = st->snd_una;
-	s->snd_nxt = st->snd_nxt;
-	s->snd_wnd = st->snd_wnd;
-	s->write_seq = st->write_seq;
-	s->rcv_nxt = st->rcv_nxt;
-	s->rcv_edge = st->rcv_edge;
-	s->copied_seq = st->copied_seq;
-	s->rto = st->rto;
-	s->retries = st->retries;
-	s->state = sk->sk_state;
-	s->err = sk->sk_err;
-	s->timer = timer_pending(&st->timer);
-	s->wmem_queued = sk->sk_wmem_queued;
-	s->write_queue = skb_queue_len(&sk->sk_write_queue);
-	skb_queue_walk(&sk->sk_receive_queue, skb) {
-		u32 offset = st->copied_seq - TOY_SKB_CB(skb)->seq;
-
-		s->unread += offset < skb->len ? skb->len - offset : skb->len;
-	}
-	inq = st->rcv_nxt - st->copied_seq;
-	if (inq > 0 && sock_flag(sk, SOCK_DONE))
-		inq--;
-	s->inq = max(inq, 0);
-	release_sock(sk);
-}
-
-/* What the reader can read now: checked two ways. */
-static unsigned int toy_conn_unread(struct toy_conn *c)
-{
-	struct toy_snap s;
-
-	toy_snap(c->sock, &s);
-	KUNIT_EXPECT_EQ_MSG(c->test, s.inq, s.unread,
-			    "SIOCINQ would say %u, %u bytes are queued",
-			    s.inq, s.unread);
-	return s.unread;
-}
-
-/* recv() without waiting.  Return: bytes read, or a negative errno. */
-static int toy_conn_read(struct toy_conn *c, void *buf, size_t len)
-{
-	struct kvec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {};
-
-	return kernel_recvmsg(c->sock, &msg, &iov, 1, len, MSG_DONTWAIT);
-}
-
-/* send() without waiting.  Return: bytes queued, or a negative errno. */
-static int toy_conn_write_raw(struct toy_conn *c, const void *buf, size_t len)
-{
-	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
-
-	return kernel_sendmsg(c->sock, &msg, &iov, 1, len);
-}
-
-/* The socket sends @len bytes; they go out at once as one segment. */
-static void toy_conn_write(struct toy_conn *c, unsigned int len,
-			   struct toy_seg *out)
-{
-	struct kunit *test = c->test;
-	struct toy_seg seg;
-	u8 *buf;
-
-	buf = kunit_kmalloc(test, len, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	toy_fill(buf, c->snd_nxt, len);
-	KUNIT_ASSERT_EQ(test, toy_conn_write_raw(c, buf, len), (int)len);
-	toy_conn_expect(c, TOY_F_DATA | TOY_F_ACK, c->snd_nxt, c->rcv_nxt,
-			&seg);
-	KUNIT_EXPECT_EQ(test, seg.len, len);
-	KUNIT_EXPECT_EQ(test, memcmp(seg.data, buf,
-				     min_t(unsigned int, len, DATA_LEN)), 0);
-	c->snd_nxt += len;
-	c->rexmit_ok = true;	/* the data is in flight */
-	if (out)
-		*out = seg;
-}
-
-/* The peer sends @len bytes in order; the socket takes and acks them. */
-static void toy_conn_data(struct toy_conn *c, unsigned int len)
-{
-	KUNIT_EXPECT_EQ(c->test, toy_conn_send(c, TOY_F_DATA | TOY_F_ACK,
-					       c->rcv_nxt, c->snd_una, len),
-			NET_RX_SUCCESS);
-	c->rcv_nxt += len;
-	toy_conn_expect(c, TOY_F_ACK, c->snd_nxt, c->rcv_nxt, NULL);
-}
-
-/**
- * toy_conn_start() - a socket under test, just past the first handshake step
- * @test: the test
- * @c: filled in
- * @side: TOY_SIDE_CLIENT: left in SYN_SENT, its SYN captured.
- *	  TOY_SIDE_CHILD: handshake done, accepted: ESTABLISHED.
- * @rcvbuf: SO_RCVBUF to set first, or 0
- */
-static void toy_conn_start(struct kunit *test, struct toy_conn *c,
-			   enum toy_side side, int rcvbuf)
-{
-	struct sockaddr_toy sa = toy_kunit_sa(LO, PEER);
-	struct socket *sock;
-	struct toy_seg seg;
-
-	memset(c, 0, sizeof(*c));
-	c->test = test;
-	c->port = SELF;
-	c->peer = PEER;
-	c->window = PEER_WIN;
-	c->rcv_nxt = PEER_ISN + 1;
-	toy_test_blackhole(test, PEER);
-	c->tap = toy_tap_start(test);
-	toy_kunit_mib_read(toy_kunit_tn(), &c->mib);
-
-	sock = toy_test_socket(test);
-	if (rcvbuf)
-		KUNIT_ASSERT_EQ(test, sock_setsockopt(sock, SOL_SOCKET,
-						      SO_RCVBUF,
-						      KERNEL_SOCKPTR(&rcvbuf),
-						      sizeof(rcvbuf)), 0);
-	KUNIT_ASSERT_EQ(test, toy_kunit_bind(sock, LO, SELF), 0);
-
-	if (side == TOY_SIDE_CLIENT) {
-		c->sock = sock;
-		KUNIT_ASSERT_EQ(test, kernel_connect(sock, (struct sockaddr *)&sa,
-						     sizeof(sa), O_NONBLOCK),
-				-EINPROGRESS);
-		toy_assert_state(test, sock, TOY_SYN_SENT);
-		KUNIT_ASSERT_TRUE(test, toy_conn_pop(c, &seg));
-		KUNIT_EXPECT_TRUE(test, seg.valid);
-		KUNIT_EXPECT_EQ(test, seg.flags, (unsigned int)TOY_F_SYN);
-		KUNIT_EXPECT_EQ(test, seg.dport, (unsigned int)PEER);
-		KUNIT_EXPECT_EQ(test, seg.len, 0U);
-		c->isn = seg.seq;
-		c->syn_when = seg.when;
-		c->snd_una = c->isn;
-		c->snd_nxt = c->isn + 1;
-		c->rexmit_ok = true;	/* the SYN is in flight */
-		return;
-	}
-
-	c->listener = sock;
-	KUNIT_ASSERT_EQ(test, kernel_listen(sock, 8), 0);
-	KUNIT_ASSERT_EQ(test, toy_conn_send(c, TOY_F_SYN, PEER_ISN, 0, 0),
-			NET_RX_SUCCESS);
-	KUNIT_ASSERT_TRUE(test, toy_conn_pop(c, &seg));
-	KUNIT_EXPECT_EQ(test, seg.flags, (unsigned int)(TOY_F_SYN | TOY_F_ACK));
-	KUNIT_EXPECT_EQ(test, seg.ack, PEER_ISN + 1);
-	c->isn = seg.seq;
-	c->adv = seg.window;
-	KUNIT_ASSERT_EQ(test, toy_conn_send(c, TOY_F_ACK, PEER_ISN + 1,
-					    c->isn + 1, 0), NET_RX_SUCCESS);
-	toy_conn_expect_none(c);
-	KUNIT_ASSERT_EQ(test, toy_test_accept(test, sock, &c->sock), 0);
-	toy_assert_state(test, c->sock, TOY_ESTABLISHED);
-	c->snd_una = c->isn + 1;
-	c->snd_nxt = c->isn + 1;
-}
-
-/* A client answers the peer's SYN+ACK and is connected; a child already is. */
-static void toy_conn_establish(struct toy_conn *c)
-{
-	struct sockaddr_toy sa = toy_kunit_sa(LO, PEER);
-	struct kunit *test = c->test;
-	struct toy_seg seg;
-
-	if (c->listener)
-		return;
-	KUNIT_ASSERT_EQ(test, toy_conn_send(c, TOY_F_SYN | TOY_F_ACK, PEER_ISN,
-					    c->isn + 1, 0), NET_RX_SUCCESS);
-	c->snd_una = c->isn + 1;
-	toy_conn_expect(c, TOY_F_ACK, c->isn + 1, PEER_ISN + 1, &seg);
-	c->adv = seg.window;
-	c->rexmit_ok = false;
-	toy_assert_state(test, c->sock, TOY_ESTABLISHED);
-	/* As for TCP, connect() again reports the outcome. */
-	KUNIT_EXPECT_EQ(test, kernel_connect(c->sock, (struct sockaddr *)&sa,
-					     sizeof(sa), O_NONBLOCK), 0);
-}
-
-/* shutdown(SHUT_WR): the FIN goes out. */
-static void toy_conn_shutdown(struct toy_conn *c, int state)
-{
-	KUNIT_ASSERT_EQ(c->test, kernel_sock_shutdown(c->sock, SHUT_WR), 0);
-	toy_conn_expect(c, TOY_F_FIN | TOY_F_ACK, c->snd_nxt, c->rcv_nxt,
-			NULL);
-	c->snd_nxt++;
-	c->rexmit_ok = true;	/* the FIN is in flight */
-	toy_assert_state(c->test, c->sock, state);
-}
-
-/* The peer acknowledges everything the socket sent. */
-static void toy_conn_ack_all(struct toy_conn *c, int state)
-{
-	KUNIT_ASSERT_EQ(c->test, toy_conn_send(c, TOY_F_ACK, c->rcv_nxt,
-					       c->snd_nxt, 0), NET_RX_SUCCESS);
-	toy_conn_expect_none(c);
-	c->snd_una = c->snd_nxt;
-	c->rexmit_ok = false;
-	toy_assert_state(c->test, c->sock, state);
-}
-
-/* The peer sends its FIN (acking only what it acked before). */
-static void toy_conn_fin(struct toy_conn *c, int state)
-{
-	KUNIT_ASSERT_EQ(c->test, toy_conn_send(c, TOY_F_FIN | TOY_F_ACK,
-					       c->rcv_nxt, c->snd_una, 0),
-			NET_RX_SUCCESS);
-	c->rcv_nxt++;
-	toy_conn_expect(c, TOY_F_ACK, c->snd_nxt, c->rcv_nxt, NULL);
-	toy_assert_state(c->test, c->sock, state);
-}
-
-/* Drive a fresh client (toy_conn_start()) to @state by legal transitions. */
-static void toy_conn_goto(struct toy_conn *c, int state)
-{
-	switch (state) {
-	case TOY_SYN_SENT:
-		break;
-	case TOY_ESTABLISHED:
-		toy_conn_establish(c);
-		break;
-	case TOY_FIN_WAIT1:
-		toy_conn_goto(c, TOY_ESTABLISHED);
-		toy_conn_shutdown(c, TOY_FIN_WAIT1);
-		break;
-	case TOY_FIN_WAIT2:
-		toy_conn_goto(c, TOY_FIN_WAIT1);
-		toy_conn_ack_all(c, TOY_FIN_WAIT2);
-		break;
-	case TOY_CLOSING:
-		toy_conn_goto(c, TOY_FIN_WAIT1);
-		toy_conn_fin(c, TOY_CLOSING);
-		break;
-	case TOY_TIME_WAIT:
-		toy_conn_goto(c, TOY_FIN_WAIT2);
-		toy_conn_fin(c, TOY_TIME_WAIT);
-		break;
-	case TOY_CLOSE_WAIT:
-		toy_conn_goto(c, TOY_ESTABLISHED);
-		toy_conn_fin(c, TOY_CLOSE_WAIT);
-		break;
-	case TOY_LAST_ACK:
-		toy_conn_goto(c, TOY_CLOSE_WAIT);
-		toy_conn_shutdown(c, TOY_LAST_ACK);
-		break;
-	case TOY_CLOSE:
-		toy_conn_goto(c, TOY_ESTABLISHED);
-		KUNIT_ASSERT_EQ(c->test, toy_conn_send(c, TOY_F_RST, c->rcv_nxt,
-						       0, 0), NET_RX_SUCCESS);
-		toy_conn_expect_none(c);
-		toy_assert_state(c->test, c->sock, TOY_CLOSE);
-		break;
-	default:
-		KUNIT_ASSERT_FAILURE(c->test, "cannot drive to state %d", state);
-	}
-}
-
-/* Wait (bounded) until the socket leaves @state.  Return: jiffies then. */
-static unsigned long toy_conn_wait_leave(struct toy_conn *c, int state,
-					 unsigned long timeout)
-{
-	unsigned long end = jiffies + timeout;
-
-	while (toy_state(c->sock) == state && time_before(jiffies, end))
-		usleep_range(1000, 2000);
-	return jiffies;
-}
-
-/* Wait (bounded) for the next frame the socket sends. */
-static bool toy_conn_wait(struct toy_conn *c, struct toy_seg *seg,
-			  unsigned long timeout)
-{
-	unsigned long end = jiffies + timeout;
-
-	for (;;) {
-		if (toy_conn_pop(c, seg))
-			return true;
-		if (time_after(jiffies, end))
-			return false;
-		usleep_range(1000, 2000);
-	}
-}
 
 /* ---- the state/frame tables --------------------------------------------- */
 
@@ -1004,6 +162,7 @@ static struct toy_frm toy_frame_build(const struct toy_conn *c,
 enum toy_reply {
 	R_NONE,		/* silence */
 	R_ACK,		/* ACK: seq snd_nxt, ack rcv_nxt + adv */
+	R_ACK_DUP,	/* the same for a segment that was all duplicate */
 	R_RST,		/* RST+ACK as for a frame nobody wants: seq = its ack,
 			 * ack = its seq + length (+1 for SYN, FIN)
 			 */
@@ -1014,6 +173,7 @@ enum toy_reply {
 static const char *const toy_reply_names[] = {
 	[R_NONE]	= "nothing",
 	[R_ACK]		= "ACK",
+	[R_ACK_DUP]	= "ACK of a duplicate",
 	[R_RST]		= "RST",
 	[R_SYNACK]	= "SYN+ACK",
 	[R_ACK_OR_NONE]	= "ACK or nothing",
@@ -1031,6 +191,10 @@ static void toy_conn_expect_reply(struct toy_conn *c, enum toy_reply reply,
 	case R_ACK:
 		toy_conn_expect(c, TOY_F_ACK, c->snd_nxt, c->rcv_nxt + adv,
 				NULL);
+		break;
+	case R_ACK_DUP:
+		toy_conn_expect(c, TOY_TEST_ACK_DUP, c->snd_nxt,
+				c->rcv_nxt + adv, NULL);
 		break;
 	case R_RST:
 		toy_conn_expect(c, TOY_F_RST | TOY_F_ACK, f->ack,
@@ -1062,6 +226,7 @@ static void toy_conn_expect_reply(struct toy_conn *c, enum toy_reply reply,
  * @queued: bytes the reader can read afterwards
  * @err: sk_err afterwards (positive)
  * @noports: counted in NoPorts (nobody took it)
+ * @ofo: kept in the out-of-order queue until the gap is filled (OfoQueue)
  */
 struct toy_row {
 	u8		state;
@@ -1072,6 +237,7 @@ struct toy_row {
 	u8		queued;
 	u8		err;
 	bool		noports;
+	bool		ofo;
 };
 
 #define ROW(st, fr, t, rep, ...)					\
@@ -1080,38 +246,48 @@ struct toy_row {
 #define QUEUED		.adv = DATA_LEN, .queued = DATA_LEN
 #define FIN_TAKEN	.adv = 1
 #define QUEUED_FIN	.adv = DATA_LEN + 1, .queued = DATA_LEN
+#define OFO		.ofo = true
 
 /*
  * Every state a connection passes through, every kind of frame.  The
  * frames that only TCP's rules decide are in toy_tcp_rows.
  */
 static const struct toy_row toy_rows[] = {
-	/* SYN_SENT: only SYN+ACK or RST+ACK acking our SYN count */
+	/*
+	 * SYN_SENT: only SYN+ACK or RST+ACK acking our SYN count.  An ACK
+	 * of anything else is reset (RFC 9293 3.10.7.3: seq = its ack), so
+	 * that a half-open old connection does not hold the four-tuple; a
+	 * segment without ACK is dropped.
+	 */
 	ROW(SYN_SENT, SYNACK, ESTABLISHED, ACK),
-	ROW(SYN_SENT, SYNACK_BADACK, SYN_SENT, NONE),
+	ROW(SYN_SENT, SYNACK_BADACK, SYN_SENT, RST),
 	ROW(SYN_SENT, SYN, SYN_SENT, NONE),	/* no simultaneous open */
 	ROW(SYN_SENT, ACK, SYN_SENT, NONE),
-	ROW(SYN_SENT, ACK_DUP, SYN_SENT, NONE),
-	ROW(SYN_SENT, DATA, SYN_SENT, NONE),
-	ROW(SYN_SENT, FIN, SYN_SENT, NONE),
+	ROW(SYN_SENT, ACK_DUP, SYN_SENT, RST),
+	ROW(SYN_SENT, DATA, SYN_SENT, RST),
+	ROW(SYN_SENT, FIN, SYN_SENT, RST),
 	ROW(SYN_SENT, RST, SYN_SENT, NONE),
 	ROW(SYN_SENT, RST_ACK, CLOSE, NONE, .err = ECONNREFUSED),
 	ROW(SYN_SENT, RST_BADACK, SYN_SENT, NONE),
 	ROW(SYN_SENT, BARE, SYN_SENT, NONE),
 
+	/*
+	 * ESTABLISHED: in-order data is taken; data or a FIN past a gap is
+	 * kept out of order and answered with a duplicate ACK (rcv_nxt).
+	 */
 	ROW(ESTABLISHED, SYNACK, ESTABLISHED, ACK),	/* our ACK was lost */
 	ROW(ESTABLISHED, ACK, ESTABLISHED, NONE),
 	ROW(ESTABLISHED, ACK_DUP, ESTABLISHED, NONE),
 	ROW(ESTABLISHED, ACK_OLD, ESTABLISHED, NONE),
 	ROW(ESTABLISHED, ACK_UNSENT, ESTABLISHED, NONE),
 	ROW(ESTABLISHED, DATA, ESTABLISHED, ACK, QUEUED),
-	ROW(ESTABLISHED, DATA_OLD, ESTABLISHED, ACK),
-	ROW(ESTABLISHED, DATA_GAP, ESTABLISHED, ACK),
+	ROW(ESTABLISHED, DATA_OLD, ESTABLISHED, ACK_DUP),
+	ROW(ESTABLISHED, DATA_GAP, ESTABLISHED, ACK, OFO),
 	ROW(ESTABLISHED, DATA_NOACK, ESTABLISHED, NONE),
 	ROW(ESTABLISHED, DATA_FIN, CLOSE_WAIT, ACK, QUEUED_FIN),
 	ROW(ESTABLISHED, FIN, CLOSE_WAIT, ACK, FIN_TAKEN),
 	ROW(ESTABLISHED, FIN_OLD, ESTABLISHED, ACK),
-	ROW(ESTABLISHED, FIN_GAP, ESTABLISHED, ACK),
+	ROW(ESTABLISHED, FIN_GAP, ESTABLISHED, ACK, OFO),
 	ROW(ESTABLISHED, RST, CLOSE, NONE, .err = ECONNRESET),
 	ROW(ESTABLISHED, RST_ACK, CLOSE, NONE, .err = ECONNRESET),
 	ROW(ESTABLISHED, RST_INWIN, CLOSE, NONE, .err = ECONNRESET),
@@ -1126,14 +302,14 @@ static const struct toy_row toy_rows[] = {
 	ROW(FIN_WAIT1, ACK_OLD, FIN_WAIT1, NONE),
 	ROW(FIN_WAIT1, ACK_UNSENT, FIN_WAIT1, NONE),
 	ROW(FIN_WAIT1, DATA, FIN_WAIT1, ACK, QUEUED),
-	ROW(FIN_WAIT1, DATA_OLD, FIN_WAIT1, ACK),
-	ROW(FIN_WAIT1, DATA_GAP, FIN_WAIT1, ACK),
+	ROW(FIN_WAIT1, DATA_OLD, FIN_WAIT1, ACK_DUP),
+	ROW(FIN_WAIT1, DATA_GAP, FIN_WAIT1, ACK, OFO),
 	ROW(FIN_WAIT1, DATA_NOACK, FIN_WAIT1, NONE),
 	ROW(FIN_WAIT1, DATA_FIN, CLOSING, ACK, QUEUED_FIN),
 	ROW(FIN_WAIT1, FIN, CLOSING, ACK, FIN_TAKEN),
 	ROW(FIN_WAIT1, FIN_ACK, TIME_WAIT, ACK, FIN_TAKEN),
 	ROW(FIN_WAIT1, FIN_OLD, FIN_WAIT1, ACK),
-	ROW(FIN_WAIT1, FIN_GAP, FIN_WAIT1, ACK),
+	ROW(FIN_WAIT1, FIN_GAP, FIN_WAIT1, ACK, OFO),
 	ROW(FIN_WAIT1, RST, CLOSE, NONE, .err = ECONNRESET),
 	ROW(FIN_WAIT1, RST_ACK, CLOSE, NONE, .err = ECONNRESET),
 	ROW(FIN_WAIT1, RST_INWIN, CLOSE, NONE, .err = ECONNRESET),
@@ -1147,13 +323,13 @@ static const struct toy_row toy_rows[] = {
 	ROW(FIN_WAIT2, ACK_OLD, FIN_WAIT2, NONE),
 	ROW(FIN_WAIT2, ACK_UNSENT, FIN_WAIT2, NONE),
 	ROW(FIN_WAIT2, DATA, FIN_WAIT2, ACK, QUEUED),
-	ROW(FIN_WAIT2, DATA_OLD, FIN_WAIT2, ACK),
-	ROW(FIN_WAIT2, DATA_GAP, FIN_WAIT2, ACK),
+	ROW(FIN_WAIT2, DATA_OLD, FIN_WAIT2, ACK_DUP),
+	ROW(FIN_WAIT2, DATA_GAP, FIN_WAIT2, ACK, OFO),
 	ROW(FIN_WAIT2, DATA_NOACK, FIN_WAIT2, NONE),
 	ROW(FIN_WAIT2, DATA_FIN, TIME_WAIT, ACK, QUEUED_FIN),
 	ROW(FIN_WAIT2, FIN, TIME_WAIT, ACK, FIN_TAKEN),
 	ROW(FIN_WAIT2, FIN_OLD, FIN_WAIT2, ACK),
-	ROW(FIN_WAIT2, FIN_GAP, FIN_WAIT2, ACK),
+	ROW(FIN_WAIT2, FIN_GAP, FIN_WAIT2, ACK, OFO),
 	ROW(FIN_WAIT2, RST, CLOSE, NONE, .err = ECONNRESET),
 	ROW(FIN_WAIT2, RST_ACK, CLOSE, NONE, .err = ECONNRESET),
 	ROW(FIN_WAIT2, RST_INWIN, CLOSE, NONE, .err = ECONNRESET),
@@ -1167,8 +343,8 @@ static const struct toy_row toy_rows[] = {
 	ROW(CLOSING, ACK_DUP, CLOSING, NONE),
 	ROW(CLOSING, ACK_OLD, CLOSING, NONE),
 	ROW(CLOSING, ACK_UNSENT, CLOSING, NONE),
-	ROW(CLOSING, DATA, CLOSING, NONE),	/* after the peer's FIN */
-	ROW(CLOSING, DATA_OLD, CLOSING, ACK),
+	ROW(CLOSING, DATA, CLOSING, ACK),	/* after the FIN: not taken */
+	ROW(CLOSING, DATA_OLD, CLOSING, ACK_DUP),
 	ROW(CLOSING, DATA_GAP, CLOSING, ACK),
 	ROW(CLOSING, DATA_NOACK, CLOSING, NONE),
 	ROW(CLOSING, FIN_OLD, CLOSING, ACK),
@@ -1203,8 +379,8 @@ static const struct toy_row toy_rows[] = {
 	ROW(CLOSE_WAIT, ACK, CLOSE_WAIT, NONE),
 	ROW(CLOSE_WAIT, ACK_OLD, CLOSE_WAIT, NONE),
 	ROW(CLOSE_WAIT, ACK_UNSENT, CLOSE_WAIT, NONE),
-	ROW(CLOSE_WAIT, DATA, CLOSE_WAIT, NONE),	/* after the FIN */
-	ROW(CLOSE_WAIT, DATA_OLD, CLOSE_WAIT, ACK),
+	ROW(CLOSE_WAIT, DATA, CLOSE_WAIT, ACK),	/* after the FIN: not taken */
+	ROW(CLOSE_WAIT, DATA_OLD, CLOSE_WAIT, ACK_DUP),
 	ROW(CLOSE_WAIT, DATA_GAP, CLOSE_WAIT, ACK),
 	ROW(CLOSE_WAIT, DATA_NOACK, CLOSE_WAIT, NONE),
 	ROW(CLOSE_WAIT, FIN_OLD, CLOSE_WAIT, ACK),
@@ -1222,8 +398,8 @@ static const struct toy_row toy_rows[] = {
 	ROW(LAST_ACK, ACK_DUP, LAST_ACK, NONE),
 	ROW(LAST_ACK, ACK_OLD, LAST_ACK, NONE),
 	ROW(LAST_ACK, ACK_UNSENT, LAST_ACK, NONE),
-	ROW(LAST_ACK, DATA, LAST_ACK, NONE),
-	ROW(LAST_ACK, DATA_OLD, LAST_ACK, ACK),
+	ROW(LAST_ACK, DATA, LAST_ACK, ACK),	/* after the FIN: not taken */
+	ROW(LAST_ACK, DATA_OLD, LAST_ACK, ACK_DUP),
 	ROW(LAST_ACK, DATA_GAP, LAST_ACK, ACK),
 	ROW(LAST_ACK, DATA_NOACK, LAST_ACK, NONE),
 	ROW(LAST_ACK, FIN_OLD, LAST_ACK, ACK),
@@ -1303,9 +479,11 @@ static void toy_stream_run_row(struct kunit *test, const struct toy_row *r)
 	if (r->state != TOY_SYN_SENT)
 		KUNIT_EXPECT_EQ(test, s.rcv_nxt, c.rcv_nxt + r->adv);
 	KUNIT_EXPECT_EQ(test, toy_conn_unread(&c), (unsigned int)r->queued);
+	KUNIT_EXPECT_EQ(test, s.ofo_queue, (unsigned int)r->ofo);
 	KUNIT_EXPECT_EQ(test, s.err, (int)r->err);
 	KUNIT_EXPECT_EQ(test, atomic_read(&c.sock->sk->sk_drops), drops);
 	delta.v[TOY_MIB_NOPORTS] = r->noports;
+	delta.v[TOY_MIB_OFOQUEUE] = r->ofo;
 	toy_conn_expect_mib(&c, &before, &delta);
 
 	if (r->queued) {
@@ -1338,9 +516,11 @@ enum toy_lframe {
 	LF_ACK_BAD,	/* ACK with a wrong cookie */
 	LF_DATA,	/* data, echoing the cookie */
 	LF_DATA_BAD,	/* data, wrong cookie */
+	LF_DATA_LATE,	/* data echoing the cookie, 100 bytes after the first */
 	LF_DATA_NOACK,	/* data without the ACK flag */
 	LF_FIN,		/* FIN, echoing the cookie */
 	LF_FIN_BAD,	/* FIN, wrong cookie */
+	LF_ACK_LATE,	/* ACK echoing the cookie, seq 100 after the first */
 	LF_RST,		/* RST */
 	LF_RST_ACK,	/* RST+ACK echoing the cookie */
 	LF_BARE,	/* no flags */
@@ -1362,6 +542,14 @@ struct toy_lrow {
 	u8		queued;
 };
 
+/*
+ * The cookie covers the client's ISN, so only the segment right after its
+ * SYN (seq = ISN + 1) makes a child: a later one would start the stream
+ * with a hole.  Anything else is an old connection's, and a pure ACK of
+ * that gets RST; one that carries data or FIN is dropped without a word,
+ * as it may be a live client whose first segments were lost, and which
+ * will resend from its first byte.
+ */
 static const struct toy_lrow toy_lrows[] = {
 	{ LF_SYN, "SYN again -> same SYN+ACK", R_SYNACK, TOY_CLOSE },
 	{ LF_SYNACK, "SYN+ACK -> RST", R_RST, TOY_CLOSE },
@@ -1370,11 +558,14 @@ static const struct toy_lrow toy_lrows[] = {
 	{ LF_ACK_BAD, "ACK, wrong cookie -> RST", R_RST, TOY_CLOSE },
 	{ LF_DATA, "data echoing the cookie -> child with data", R_ACK,
 	  TOY_ESTABLISHED, DATA_LEN },
-	{ LF_DATA_BAD, "data, wrong cookie -> RST", R_RST, TOY_CLOSE },
+	{ LF_DATA_BAD, "data, wrong cookie -> dropped", R_NONE, TOY_CLOSE },
+	{ LF_DATA_LATE, "data after a lost one -> dropped", R_NONE,
+	  TOY_CLOSE },
 	{ LF_DATA_NOACK, "data without ACK -> RST", R_RST, TOY_CLOSE },
 	{ LF_FIN, "FIN echoing the cookie -> child in CLOSE_WAIT", R_ACK,
 	  TOY_CLOSE_WAIT },
-	{ LF_FIN_BAD, "FIN, wrong cookie -> RST", R_RST, TOY_CLOSE },
+	{ LF_FIN_BAD, "FIN, wrong cookie -> dropped", R_NONE, TOY_CLOSE },
+	{ LF_ACK_LATE, "ACK after a lost one -> RST", R_RST, TOY_CLOSE },
 	{ LF_RST, "RST -> ignored", R_NONE, TOY_CLOSE },
 	{ LF_RST_ACK, "RST+ACK echoing the cookie -> ignored", R_NONE,
 	  TOY_CLOSE },
@@ -1408,6 +599,12 @@ static struct toy_frm toy_lframe_build(u32 cookie, enum toy_lframe f)
 	case LF_DATA_BAD:
 		return (struct toy_frm){ TOY_F_DATA | TOY_F_ACK, seq, cookie,
 					 DATA_LEN };
+	case LF_DATA_LATE:
+		return (struct toy_frm){ TOY_F_DATA | TOY_F_ACK, seq + DATA_LEN,
+					 cookie + 1, DATA_LEN };
+	case LF_ACK_LATE:
+		return (struct toy_frm){ TOY_F_ACK, seq + DATA_LEN, cookie + 1,
+					 0 };
 	case LF_DATA_NOACK:
 		return (struct toy_frm){ TOY_F_DATA, seq, 0, DATA_LEN };
 	case LF_FIN:
@@ -1425,49 +622,6 @@ static struct toy_frm toy_lframe_build(u32 cookie, enum toy_lframe f)
 		return (struct toy_frm){ 0, seq, 0, 0 };
 	}
 	return (struct toy_frm){};
-}
-
-/* A listener on SELF; @peer (a blackhole) plays the client. */
-static void toy_listen_start(struct kunit *test, struct toy_conn *c,
-			     int backlog)
-{
-	memset(c, 0, sizeof(*c));
-	c->test = test;
-	c->port = SELF;
-	c->peer = PEER;
-	c->window = PEER_WIN;
-	c->rcv_nxt = PEER_ISN + 1;
-	toy_test_blackhole(test, PEER);
-	c->tap = toy_tap_start(test);
-	c->listener = toy_test_socket(test);
-	c->sock = c->listener;
-	KUNIT_ASSERT_EQ(test, toy_kunit_bind(c->listener, LO, SELF), 0);
-	KUNIT_ASSERT_EQ(test, kernel_listen(c->listener, backlog), 0);
-	toy_assert_state(test, c->listener, TOY_LISTEN);
-}
-
-/*
- * The client's SYN: answered with SYN+ACK, ack = seq + 1, and no state is
- * kept.  Return: the cookie (the SYN+ACK's seq).
- */
-static u32 toy_listen_syn(struct toy_conn *c)
-{
-	struct kunit *test = c->test;
-	struct toy_seg seg;
-
-	KUNIT_ASSERT_EQ(test, toy_conn_send(c, TOY_F_SYN, PEER_ISN, 0, 0),
-			NET_RX_SUCCESS);
-	KUNIT_ASSERT_TRUE_MSG(test, toy_conn_pop(c, &seg), "no SYN+ACK");
-	KUNIT_EXPECT_TRUE(test, seg.valid);
-	KUNIT_EXPECT_EQ(test, seg.dport, (unsigned int)c->peer);
-	KUNIT_EXPECT_EQ(test, seg.flags, (unsigned int)(TOY_F_SYN | TOY_F_ACK));
-	KUNIT_EXPECT_EQ(test, seg.ack, PEER_ISN + 1);
-	KUNIT_EXPECT_GT(test, seg.window, 0U);
-	KUNIT_EXPECT_EQ(test, seg.len, 0U);
-	toy_conn_expect_none(c);
-	KUNIT_EXPECT_EQ(test, (int)READ_ONCE(c->listener->sk->sk_ack_backlog),
-			0);
-	return seg.seq;
 }
 
 /* Every kind of frame to a listener, after the client's SYN (toy_lrows). */
@@ -1608,25 +762,14 @@ static void toy_stream_listen_full(struct kunit *test)
 
 /* ---- connections, on both sides ----------------------------------------- */
 
-static const enum toy_side toy_sides[] = { TOY_SIDE_CLIENT, TOY_SIDE_CHILD };
-
-static void toy_side_desc(const enum toy_side *side, char *desc)
-{
-	strscpy(desc, *side == TOY_SIDE_CLIENT ? "client" : "accepted child",
-		KUNIT_PARAM_DESC_SIZE);
-}
-
 KUNIT_ARRAY_PARAM(toy_sides, toy_sides, toy_side_desc);
 
-static void toy_conn_open(struct kunit *test, struct toy_conn *c, int rcvbuf)
-{
-	const enum toy_side *side = test->param_value;
-
-	toy_conn_start(test, c, *side, rcvbuf);
-	toy_conn_establish(c);
-}
-
-/* The handshake: sequence numbers, windows, addresses, counters. */
+/*
+ * The handshake: sequence numbers, windows, addresses, counters.  A child
+ * has heard its client (the handshake's last ACK), so its timer is idle; a
+ * client has only heard the listener, which keeps no state, so its timer
+ * runs until the peer speaks (toy_stream_confirm()).
+ */
 static void toy_stream_open(struct kunit *test)
 {
 	const enum toy_side *side = test->param_value;
@@ -1647,7 +790,8 @@ static void toy_stream_open(struct kunit *test)
 	KUNIT_EXPECT_GT(test, c.adv, 0U);
 	KUNIT_EXPECT_EQ(test, s.rcv_edge - s.rcv_nxt,
 			(u32)c.adv * TOY_WINDOW_UNIT);
-	KUNIT_EXPECT_FALSE(test, s.timer);
+	KUNIT_EXPECT_EQ(test, s.timer, *side == TOY_SIDE_CLIENT);
+	KUNIT_EXPECT_EQ(test, s.heard, *side == TOY_SIDE_CHILD);
 	KUNIT_EXPECT_EQ(test, s.err, 0);
 	KUNIT_EXPECT_EQ(test, kernel_getpeername(c.sock,
 						 (struct sockaddr *)&peer),
@@ -1689,59 +833,103 @@ static void toy_stream_data_in_order(struct kunit *test)
 }
 
 /*
- * A duplicate is re-acknowledged and not queued twice; so is a segment
- * that overlaps what arrived (only the next expected segment is taken).
+ * The peer sends @len bytes from @seq; the socket must ack @ack, with
+ * @flags (TOY_F_ACK, or TOY_TEST_ACK_DUP if all of it was old).
  */
-static void toy_stream_data_duplicate(struct kunit *test)
+static void toy_conn_resend(struct toy_conn *c, u32 seq, unsigned int len,
+			    u32 ack, unsigned int flags)
 {
-	struct toy_conn c;
-	u8 buf[3 * DATA_LEN];
-	u32 start;
-
-	toy_conn_open(test, &c, 0);
-	start = c.rcv_nxt;
-	toy_conn_data(&c, DATA_LEN);
-
-	KUNIT_EXPECT_EQ(test, toy_conn_send(&c, TOY_F_DATA | TOY_F_ACK, start,
-					    c.snd_una, DATA_LEN),
+	KUNIT_EXPECT_EQ(c->test, toy_conn_send(c, TOY_F_DATA | TOY_F_ACK, seq,
+					       c->snd_una, len),
 			NET_RX_SUCCESS);
-	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
-	KUNIT_EXPECT_EQ(test, toy_conn_send(&c, TOY_F_DATA | TOY_F_ACK,
-					    start + DATA_LEN / 2, c.snd_una,
-					    DATA_LEN), NET_RX_SUCCESS);
-	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
-	toy_conn_expect_none(&c);
-	KUNIT_EXPECT_EQ(test, toy_conn_unread(&c), (unsigned int)DATA_LEN);
-
-	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)), DATA_LEN);
-	toy_expect_bytes(test, buf, start, DATA_LEN);
+	toy_conn_expect(c, flags, c->snd_nxt, ack, NULL);
 }
 
 /*
- * A segment after a gap is dropped and the gap's start acknowledged again
- * (a duplicate ACK); once the gap is filled, the segment is taken when
- * the peer resends it.
+ * A duplicate is re-acknowledged (TOY_TEST_ACK_DUP) and not queued twice.
+ * A segment that overlaps what arrived (a resend cut differently) gives
+ * its new bytes only, once, whether or not the reader took the old ones
+ * already.
+ */
+static void toy_stream_data_duplicate(struct kunit *test)
+{
+	struct toy_kunit_mib before, delta = {};
+	struct toy_conn c;
+	u8 buf[3 * DATA_LEN];
+	u32 start;
+	int drops;
+
+	toy_conn_open(test, &c, 0);
+	start = c.rcv_nxt;
+	toy_conn_data(&c, DATA_LEN);
+	drops = atomic_read(&c.sock->sk->sk_drops);
+	toy_kunit_mib_read(toy_kunit_tn(), &before);
+
+	/* All of it again: nothing new. */
+	toy_conn_resend(&c, start, DATA_LEN, c.rcv_nxt, TOY_TEST_ACK_DUP);
+	KUNIT_EXPECT_EQ(test, toy_conn_unread(&c), (unsigned int)DATA_LEN);
+
+	/* Half old, half new: the new half is taken. */
+	c.rcv_nxt += DATA_LEN / 2;
+	toy_conn_resend(&c, start + DATA_LEN / 2, DATA_LEN, c.rcv_nxt,
+			TOY_F_ACK);
+	toy_conn_expect_none(&c);
+	KUNIT_EXPECT_EQ(test, toy_conn_unread(&c),
+			(unsigned int)(DATA_LEN + DATA_LEN / 2));
+	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)),
+			DATA_LEN + DATA_LEN / 2);
+	toy_expect_bytes(test, buf, start, DATA_LEN + DATA_LEN / 2);
+
+	/* The same once the reader has taken the old half. */
+	c.rcv_nxt += DATA_LEN / 2;
+	toy_conn_resend(&c, start + DATA_LEN, DATA_LEN, c.rcv_nxt, TOY_F_ACK);
+	KUNIT_EXPECT_EQ(test, toy_conn_unread(&c), (unsigned int)DATA_LEN / 2);
+	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)),
+			DATA_LEN / 2);
+	toy_expect_bytes(test, buf, start + DATA_LEN + DATA_LEN / 2,
+			 DATA_LEN / 2);
+	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)), -EAGAIN);
+	toy_conn_expect_none(&c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.sock->sk->sk_drops), drops);
+	toy_kunit_expect_mib(test, toy_kunit_tn(), &before, &delta);
+}
+
+/*
+ * A segment after a gap is kept out of order (OfoQueue) and the gap's
+ * start acknowledged again (a duplicate ACK); the segment that fills the
+ * gap is acknowledged together with it, and the reader gets both, in
+ * order.  A resend of the kept segment is then a mere duplicate.
  */
 static void toy_stream_data_gap(struct kunit *test)
 {
+	struct toy_kunit_mib before, delta = {};
 	struct toy_conn c;
+	struct toy_snap s;
 	u8 buf[3 * DATA_LEN];
 	u32 start;
 
 	toy_conn_open(test, &c, 0);
 	start = c.rcv_nxt;
-	KUNIT_EXPECT_EQ(test, toy_conn_send(&c, TOY_F_DATA | TOY_F_ACK,
-					    start + DATA_LEN, c.snd_una,
-					    DATA_LEN), NET_RX_SUCCESS);
-	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, start, NULL);
+	toy_kunit_mib_read(toy_kunit_tn(), &before);
+	toy_conn_resend(&c, start + DATA_LEN, DATA_LEN, start, TOY_F_ACK);
 	KUNIT_EXPECT_EQ(test, toy_conn_unread(&c), 0U);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.ofo_queue, 1U);
+	KUNIT_EXPECT_EQ(test, s.rcv_nxt, start);
 
-	toy_conn_data(&c, DATA_LEN);
-	toy_conn_data(&c, DATA_LEN);
+	c.rcv_nxt += 2 * DATA_LEN;
+	toy_conn_resend(&c, start, DATA_LEN, c.rcv_nxt, TOY_F_ACK);
+	toy_conn_resend(&c, start + DATA_LEN, DATA_LEN, c.rcv_nxt,
+			TOY_TEST_ACK_DUP);
 	toy_conn_expect_none(&c);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.ofo_queue, 0U);
+	KUNIT_EXPECT_EQ(test, toy_conn_unread(&c), 2U * DATA_LEN);
 	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)),
 			2 * DATA_LEN);
 	toy_expect_bytes(test, buf, start, 2 * DATA_LEN);
+	delta.v[TOY_MIB_OFOQUEUE] = 1;
+	toy_kunit_expect_mib(test, toy_kunit_tn(), &before, &delta);
 }
 
 /*
@@ -1995,7 +1183,11 @@ static void toy_stream_write_queue(struct kunit *test)
 /*
  * Retransmission timeout: with no acknowledgment, the same segment goes
  * out again after the RTO, then again after twice as long (RetransSegs
- * counts each); an ACK stops it all and resets the RTO.
+ * and Timeouts count each); an ACK stops it all and resets the RTO - to
+ * the initial one, as an ACK of a resent segment gives no round-trip
+ * sample (Karn's rule).  A client first hears from its peer, so that the
+ * timer is idle when the data goes out: until then it runs to resend the
+ * SYN (toy_stream_confirm()), and the data would not restart it.
  */
 static void toy_stream_rto(struct kunit *test)
 {
@@ -2007,6 +1199,7 @@ static void toy_stream_rto(struct kunit *test)
 	u32 seq;
 
 	toy_conn_open(test, &c, 0);
+	toy_conn_heard(&c);
 	toy_kunit_mib_read(toy_kunit_tn(), &m0);
 	seq = c.snd_nxt;
 	sent = jiffies;
@@ -2026,6 +1219,8 @@ static void toy_stream_rto(struct kunit *test)
 	toy_kunit_mib_read(toy_kunit_tn(), &m);
 	KUNIT_EXPECT_EQ(test, m.v[TOY_MIB_RETRANSSEGS] -
 			m0.v[TOY_MIB_RETRANSSEGS], 1UL);
+	KUNIT_EXPECT_EQ(test, m.v[TOY_MIB_TIMEOUTS] - m0.v[TOY_MIB_TIMEOUTS],
+			1UL);
 	first.when = seg.when;
 
 	/* Backoff: twice the timeout before the next try. */
@@ -2039,6 +1234,8 @@ static void toy_stream_rto(struct kunit *test)
 	toy_kunit_mib_read(toy_kunit_tn(), &m);
 	KUNIT_EXPECT_EQ(test, m.v[TOY_MIB_RETRANSSEGS] -
 			m0.v[TOY_MIB_RETRANSSEGS], 2UL);
+	KUNIT_EXPECT_EQ(test, m.v[TOY_MIB_TIMEOUTS] - m0.v[TOY_MIB_TIMEOUTS],
+			2UL);
 	toy_snap(c.sock, &s);
 	KUNIT_EXPECT_EQ(test, s.retries, 2U);
 	KUNIT_EXPECT_EQ(test, s.rto, (unsigned long)(4 * TOY_TEST_RTO));
@@ -2053,22 +1250,26 @@ static void toy_stream_rto(struct kunit *test)
 }
 
 /*
- * Fast retransmit: the third duplicate ACK resends everything not yet
- * acknowledged at once (go back N), without waiting for the timer.
+ * Fast retransmit: the third duplicate ACK resends the oldest segment
+ * unacknowledged - the one the peer is missing, as what it got beyond it
+ * waits in its out-of-order queue - without waiting for the timer, and
+ * starts loss recovery (FastRetrans).  toy_stream_loss tests recovery.
  */
 static void toy_stream_fast_retransmit(struct kunit *test)
 {
-	struct toy_seg a, b, seg[4];
-	struct toy_kunit_mib m0, m;
+	struct toy_kunit_mib m0, delta = {};
+	struct toy_seg a, seg[2];
 	unsigned int i, n[3];
 	struct toy_conn c;
 	unsigned long sent;
+	struct toy_snap s;
 
 	toy_conn_start(test, &c, TOY_SIDE_CLIENT, 0);
 	toy_conn_establish(&c);
+	toy_conn_heard(&c);	/* the timer is idle until data goes out */
 	sent = jiffies;
 	toy_conn_write(&c, DATA_LEN, &a);
-	toy_conn_write(&c, DATA_LEN, &b);
+	toy_conn_write(&c, DATA_LEN, NULL);
 	c.rexmit_ok = false;	/* the resends are what is tested */
 	toy_kunit_mib_read(toy_kunit_tn(), &m0);
 
@@ -2083,18 +1284,21 @@ static void toy_stream_fast_retransmit(struct kunit *test)
 	}
 	if (time_after_eq(jiffies, sent + TOY_TEST_RTO))
 		kunit_skip(test, "the RTO expired meanwhile: machine too slow");
-	toy_kunit_mib_read(toy_kunit_tn(), &m);
 
 	KUNIT_EXPECT_EQ_MSG(test, n[0], 0U, "answer to the first dup ACK");
 	KUNIT_EXPECT_EQ_MSG(test, n[1], 0U, "answer to the second dup ACK");
-	KUNIT_ASSERT_EQ_MSG(test, n[2], 2U, "resent after the third");
+	KUNIT_ASSERT_EQ_MSG(test, n[2], 1U, "resent after the third");
 	KUNIT_EXPECT_EQ(test, seg[0].flags, a.flags);
 	KUNIT_EXPECT_EQ(test, seg[0].seq, a.seq);
 	KUNIT_EXPECT_EQ(test, seg[0].len, a.len);
-	KUNIT_EXPECT_EQ(test, seg[1].seq, b.seq);
-	KUNIT_EXPECT_EQ(test, seg[1].len, b.len);
-	KUNIT_EXPECT_EQ(test, m.v[TOY_MIB_RETRANSSEGS] -
-			m0.v[TOY_MIB_RETRANSSEGS], 1UL);
+	KUNIT_EXPECT_EQ(test, memcmp(seg[0].data, a.data, DATA_LEN), 0);
+	delta.v[TOY_MIB_RETRANSSEGS] = 1;
+	delta.v[TOY_MIB_FASTRETRANS] = 1;
+	toy_kunit_expect_mib(test, toy_kunit_tn(), &m0, &delta);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_TRUE(test, s.in_recovery);
+	KUNIT_EXPECT_EQ(test, s.high_seq, c.snd_nxt);
+	KUNIT_EXPECT_EQ(test, s.write_queue, 2U);
 }
 
 /*
@@ -2130,9 +1334,13 @@ static void toy_stream_syn_retransmit(struct kunit *test)
 }
 
 /*
- * A zero window: data waits on the write queue, a probe (an old sequence
- * number, which the peer must answer) goes out after the RTO, and the
- * data leaves as soon as the window opens.
+ * A zero window: the peer's window is shut from the handshake on (a
+ * window once offered cannot be taken back: its right edge never moves
+ * back, toy_stream_update_window()).  Data waits on the write queue,
+ * never sent (snd_nxt stays), and a probe (an old sequence number, which
+ * the peer must answer) goes out after the RTO; an answer shows the peer
+ * alive (retries back to 0), and the data leaves as soon as the window
+ * opens.
  */
 static void toy_stream_zero_window(struct kunit *test)
 {
@@ -2144,11 +1352,12 @@ static void toy_stream_zero_window(struct kunit *test)
 	unsigned long sent;
 
 	toy_conn_start(test, &c, TOY_SIDE_CLIENT, 0);
-	toy_conn_establish(&c);
 	c.window = 0;
-	KUNIT_ASSERT_EQ(test, toy_conn_send(&c, TOY_F_ACK, c.rcv_nxt,
-					    c.snd_nxt, 0), NET_RX_SUCCESS);
-	toy_conn_expect_none(&c);
+	toy_conn_establish(&c);
+	toy_conn_heard(&c);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.snd_wnd, 0U);
+	KUNIT_EXPECT_FALSE(test, s.timer);
 
 	toy_kunit_mib_read(toy_kunit_tn(), &before);
 	toy_fill(buf, c.snd_nxt, sizeof(buf));
@@ -2168,6 +1377,16 @@ static void toy_stream_zero_window(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, seg.ack, c.rcv_nxt);
 	KUNIT_EXPECT_EQ(test, seg.len, 0U);
 	KUNIT_EXPECT_GE(test, seg.when - sent, (unsigned long)TOY_TEST_RTO);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.snd_nxt, c.snd_nxt);
+
+	/* The peer answers, still shut: it is alive, nothing is sent. */
+	KUNIT_ASSERT_EQ(test, toy_conn_send(&c, TOY_F_ACK, c.rcv_nxt,
+					    c.snd_una, 0), NET_RX_SUCCESS);
+	toy_conn_expect_none(&c);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.retries, 0U);
+	KUNIT_EXPECT_TRUE(test, s.timer);
 	toy_kunit_expect_mib(test, toy_kunit_tn(), &before, &delta);
 
 	/* The window opens: the data goes out at once. */
@@ -2353,8 +1572,14 @@ static struct kunit_case toy_stream_test_cases[] = {
 	{}
 };
 
+static int toy_stream_test_init(struct kunit *test)
+{
+	return toy_test_init_ports(test, TOY_KUNIT_STREAM_PORT);
+}
+
 static struct kunit_suite toy_stream_test_suite = {
 	.name = "toy_stream",
+	.init = toy_stream_test_init,
 	.test_cases = toy_stream_test_cases,
 };
 

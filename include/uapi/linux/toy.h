@@ -65,6 +65,8 @@ struct sockaddr_toy {
 #define TOY_F_ACK		0x04
 #define TOY_F_FIN		0x08
 #define TOY_F_RST		0x10	/* on a datagram: "port unreachable" */
+/* streams: this ACK answers a segment that was all duplicate (D-SACK) */
+#define TOY_F_DSACK		0x20
 
 struct toyhdr {
 	__u8	version;	/* TOY_VERSION */

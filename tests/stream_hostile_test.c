@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stream_hostile_test.c - the findings of the reliability review
+ * (../shared/reviews/2026-11-29-reliability.md, A3 to A9), each triggered
+ * the way a user would trigger it, with TCP as the oracle where TCP has an
+ * answer.  Every test here failed, hung or misbehaved on the code the
+ * review read.
+ *
+ *   A3  an unprivileged flood of orphans and unaccepted children stops at
+ *       the protocol's memory and orphan limits
+ *   A5  connect(AF_UNSPEC) wakes a blocked sender and leaves no stale
+ *       queue or byte count behind
+ *   A6  two SO_REUSEADDR sockets cannot connect the same four-tuple
+ *   A8  an MTU too small for a useful segment is refused
+ *   A9  listen() races, MSG_PEEK against a concurrent reader, SO_SNDTIMEO
+ *       in connect(), SIOCOUTQ while connecting
+ *
+ * No fixed sleeps: every wait is poll() or a bounded loop (WAIT_MS).
+ */
+#include <grp.h>
+#include <sys/wait.h>
+
+#include "stream_fixture.h"
+
+/* ---- A5: connect(AF_UNSPEC) --------------------------------------------- */
+
+struct blocked_send {
+	int fd;
+	size_t len;
+	_Atomic pid_t tid;
+	ssize_t ret;
+	int err;
+};
+
+static void *blocked_sender(void *arg)
+{
+	struct blocked_send *b = arg;
+	char *buf = calloc(1, b->len);
+
+	b->tid = gettid();
+	b->ret = buf ? send(b->fd, buf, b->len, MSG_NOSIGNAL) : -1;
+	b->err = errno;
+	free(buf);
+	return NULL;
+}
+
+static int disconnect(int fd)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	return connect(fd, &sa, sizeof(sa));
+}
+
+/*
+ * A sender asleep on a full send buffer is woken by connect(AF_UNSPEC) on
+ * its socket and returns (a partial count, or EPIPE), instead of queueing
+ * on a socket that is no longer connected; nothing stays queued, and the
+ * socket connects again cleanly.
+ */
+TEST_F_TIMEOUT(stream, disconnect_wakes_blocked_sender, 120)
+{
+	struct blocked_send b = { .len = 32 << 20 };
+	uint16_t port;
+	pthread_t t;
+	char buf[16];
+	int c, s, l2, s2;
+
+	PAIR(&c, &s);
+	b.fd = c;
+	ASSERT_OK(pthread_create(&t, NULL, blocked_sender, &b));
+	/* The sender sleeps once the peer's window and our buffer are full. */
+	ASSERT_TRUE(WAIT_UNTIL(b.tid && task_state(b.tid) == 'S' &&
+			       outq(c) > 0));
+	ASSERT_OK(disconnect(c));
+	ASSERT_OK(join_within(t, NULL, WAIT_MS));
+	if (b.ret < 0) {
+		ASSERT_EQ(EPIPE, b.err);
+	} else {
+		ASSERT_GT(b.len, (size_t)b.ret);
+	}
+	/* TCP leaves write_seq - snd_una at max_window + 2 after
+	 * tcp_disconnect(); AF_TOY reports what is queued: nothing.
+	 */
+	if (variant->toy)
+		EXPECT_EQ(0, outq(c));
+	EXPECT_EQ(0, inq(c));
+
+	/* A new connection starts clean: exactly its own bytes arrive. */
+	l2 = LISTENER(&port, 4);
+	ASSERT_OK(fam_connect(&self->f, c, INADDR_LOOPBACK, port));
+	s2 = ACCEPT(l2);
+	ASSERT_EQ(10, send(c, "0123456789", 10, 0));
+	ASSERT_EQ(10, recv_wait(s2, buf, sizeof(buf), MSG_WAITALL));
+	ASSERT_EQ(0, memcmp(buf, "0123456789", 10));
+	EXPECT_EQ(0, inq(s2));
+}
+
+/* Bytes that were waiting to be read are gone after a disconnect. */
+TEST_F(stream, siocinq_zero_after_disconnect)
+{
+	int c, s;
+
+	PAIR(&c, &s);
+	ASSERT_EQ(10, send(s, "0123456789", 10, 0));
+	ASSERT_TRUE(WAIT_UNTIL(inq(c) == 10));
+	ASSERT_OK(disconnect(c));
+	EXPECT_EQ(0, inq(c));
+	EXPECT_FALSE(poll_mask(c) & POLLIN);
+}
+
+/* ---- A6: one four-tuple, one connection ---------------------------------- */
+
+/*
+ * Two sockets share a port through SO_REUSEADDR; the second one to
+ * connect to the same peer fails with EADDRNOTAVAIL, and the first keeps
+ * its connection (the second used to steal its frames).
+ */
+TEST_F(stream, reuseaddr_same_four_tuple_eaddrnotavail)
+{
+	int a = SOCK(), b = SOCK(), l, sa, p;
+	uint16_t port;
+	char buf[4];
+
+	l = LISTENER(&port, 8);
+	ASSERT_OK(setsockopt_int(a, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_OK(setsockopt_int(b, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_OK(fam_bind(&self->f, a, INADDR_LOOPBACK, 0));
+	p = local_port(a);
+	ASSERT_LT(0, p);
+	ASSERT_OK(fam_bind(&self->f, b, INADDR_LOOPBACK, p));
+
+	ASSERT_OK(fam_connect(&self->f, a, INADDR_LOOPBACK, port));
+	sa = ACCEPT(l);
+	ASSERT_EQ(-1, fam_connect(&self->f, b, INADDR_LOOPBACK, port));
+	ASSERT_EQ(EADDRNOTAVAIL, errno);
+
+	ASSERT_EQ(4, send(a, "ping", 4, 0));
+	ASSERT_EQ(4, recv_wait(sa, buf, 4, MSG_WAITALL));
+	ASSERT_EQ(4, send(sa, "pong", 4, 0));
+	ASSERT_EQ(4, recv_wait(a, buf, 4, MSG_WAITALL));
+	ASSERT_EQ(0, memcmp(buf, "pong", 4));
+}
+
+/* ---- A9: listen() is atomic --------------------------------------------- */
+
+struct listen_race {
+	int fd;
+	pthread_barrier_t *go;
+	int ret;
+};
+
+static void *racing_listen(void *arg)
+{
+	struct listen_race *r = arg;
+
+	pthread_barrier_wait(r->go);
+	r->ret = listen(r->fd, 4);
+	return NULL;
+}
+
+/* Two SO_REUSEADDR sockets on one port call listen() at the same moment:
+ * at most one may win, every time.
+ */
+TEST_F_TIMEOUT(stream, listen_race_single_winner, 300)
+{
+	int i, both = 0, rounds = 200;
+
+	for (i = 0; i < rounds; i++) {
+		struct listen_race r[2];
+		pthread_barrier_t go;
+		pthread_t t[2];
+		int k, p;
+
+		pthread_barrier_init(&go, NULL, 2);
+		for (k = 0; k < 2; k++) {
+			r[k].fd = fam_socket(&self->f, SOCK_STREAM);
+			ASSERT_LE(0, r[k].fd);
+			ASSERT_OK(setsockopt_int(r[k].fd, SOL_SOCKET,
+						 SO_REUSEADDR, 1));
+			r[k].go = &go;
+		}
+		ASSERT_OK(fam_bind(&self->f, r[0].fd, INADDR_LOOPBACK, 0));
+		p = local_port(r[0].fd);
+		ASSERT_OK(fam_bind(&self->f, r[1].fd, INADDR_LOOPBACK, p));
+		for (k = 0; k < 2; k++)
+			ASSERT_OK(pthread_create(&t[k], NULL, racing_listen,
+						 &r[k]));
+		for (k = 0; k < 2; k++)
+			ASSERT_OK(join_within(t[k], NULL, WAIT_MS));
+		both += !r[0].ret && !r[1].ret;
+		ASSERT_TRUE(!r[0].ret || !r[1].ret);	/* one wins */
+		close(r[0].fd);
+		close(r[1].fd);
+		pthread_barrier_destroy(&go);
+	}
+	EXPECT_EQ(0, both);
+}
+
+/* ---- A9: MSG_PEEK while another thread reads ------------------------------ */
+
+struct peeker {
+	int fd;
+	_Atomic pid_t tid;
+	ssize_t ret;
+};
+
+static void *peek_thread(void *arg)
+{
+	struct peeker *p = arg;
+	char buf[1000];
+
+	p->tid = gettid();
+	p->ret = recv(p->fd, buf, sizeof(buf), MSG_PEEK | MSG_WAITALL);
+	return NULL;
+}
+
+static void *read_thread(void *arg)
+{
+	struct peeker *p = arg;
+	char buf[100];
+
+	p->tid = gettid();
+	p->ret = recv(p->fd, buf, sizeof(buf), MSG_WAITALL);
+	return NULL;
+}
+
+/*
+ * A reader consumes past what a sleeping MSG_PEEK|MSG_WAITALL caller has
+ * peeked.  The peeker must carry on from what is left (as tcp_recvmsg()
+ * does) and return once enough arrives, not wait for ever.
+ */
+TEST_F_TIMEOUT(stream, peek_survives_concurrent_reader, 120)
+{
+	struct peeker pk = { 0 }, rd = { 0 };
+	static char data[2000];
+	pthread_t tp, tr;
+	int c, s;
+
+	PAIR(&c, &s);
+	pk.fd = rd.fd = c;
+	ASSERT_EQ(50, send(s, data, 50, 0));
+	ASSERT_TRUE(WAIT_UNTIL(inq(c) == 50));
+	ASSERT_OK(pthread_create(&tp, NULL, peek_thread, &pk));
+	ASSERT_TRUE(WAIT_UNTIL(pk.tid && task_state(pk.tid) == 'S'));
+	ASSERT_OK(pthread_create(&tr, NULL, read_thread, &rd));
+	ASSERT_TRUE(WAIT_UNTIL(rd.tid && task_state(rd.tid) == 'S'));
+	/* Both wake; the reader may take these 100 bytes first. */
+	ASSERT_EQ(100, send(s, data, 100, 0));
+	ASSERT_OK(join_within(tr, NULL, WAIT_MS));
+	ASSERT_EQ(100, rd.ret);
+	ASSERT_EQ((ssize_t)sizeof(data), send(s, data, sizeof(data), 0));
+	ASSERT_OK(join_within(tp, NULL, WAIT_MS));
+	ASSERT_EQ(1000, pk.ret);
+}
+
+/* ---- A9: a connect() that SO_SNDTIMEO cuts short ---------------------------- */
+
+/*
+ * The listener's accept queue is full, so our SYN goes unanswered.  When
+ * SO_SNDTIMEO runs out, connect() reports EINPROGRESS, as TCP does: the
+ * handshake carries on.  While it does, SIOCOUTQ is 0: the SYN is not a
+ * byte of the stream.
+ */
+TEST_F_TIMEOUT(stream, connect_sndtimeo_einprogress, 120)
+{
+	struct timeval tv = { .tv_usec = 200000 };
+	int c1 = SOCK(), c2 = SOCK(), l;
+	uint16_t port;
+
+	l = LISTENER(&port, 0);
+	ASSERT_OK(fam_connect(&self->f, c1, INADDR_LOOPBACK, port));
+	ASSERT_TRUE(WAIT_UNTIL(poll_mask(l) & POLLIN));	/* queue full */
+	ASSERT_OK(setsockopt(c2, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(-1, fam_connect(&self->f, c2, INADDR_LOOPBACK, port));
+	ASSERT_EQ(EINPROGRESS, errno);
+	EXPECT_EQ(0, outq(c2));
+}
+
+/* ---- A8: an MTU with no room for a segment -------------------------------- */
+
+static void small_mtu_child(void *arg, void *out)
+{
+	struct fam *f = arg;
+	int *res = out, l, c, s, p;
+	char buf[1000] = { 0 };
+
+	res[0] = res[1] = res[2] = -1;
+	if (enter_netns(f))
+		return;
+	/* No room for a payload: the device refuses it. */
+	res[0] = system("ip link set " TOY_DEV " mtu 32 2>/dev/null");
+	res[1] = system("ip link set " TOY_DEV " mtu 96");
+	l = fam_socket(f, SOCK_STREAM);
+	c = fam_socket(f, SOCK_STREAM);
+	if (l < 0 || c < 0 || fam_bind(f, l, INADDR_LOOPBACK, 0) ||
+	    listen(l, 1))
+		return;
+	p = local_port(l);
+	if (fam_connect(f, c, INADDR_LOOPBACK, p))
+		return;
+	s = accept(l, NULL, NULL);
+	/* 64-byte segments: 1000 bytes arrive whole. */
+	if (s >= 0 && send(c, buf, sizeof(buf), MSG_DONTWAIT) == sizeof(buf))
+		res[2] = recv_wait(s, buf, sizeof(buf), MSG_WAITALL);
+}
+
+TEST_F(stream, mtu_without_room_refused)
+{
+	int res[3];
+
+	if (!variant->toy)
+		SKIP(return, "toy0 only");
+	ASSERT_OK(run_in_child(small_mtu_child, &self->f, res, sizeof(res)));
+	EXPECT_NE(0, res[0]);
+	EXPECT_EQ(0, res[1]);
+	EXPECT_EQ(1000, res[2]);
+}
+
+/* ---- A3: memory an unprivileged user cannot exhaust ------------------------ */
+
+/* TOY-STREAM's "memory" column in /proc/net/protocols: pages charged. */
+static long proto_pages(const char *name)
+{
+	FILE *fp = fopen("/proc/net/protocols", "r");
+	char line[512], n[32];
+	long pages = -2;
+
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%31s %*u %*u %ld", n, &pages) == 2 &&
+		    !strcmp(n, name))
+			break;
+		else
+			pages = -2;
+	fclose(fp);
+	return pages;
+}
+
+struct flood {
+	struct fam f;
+	int conns;
+	long peak_pages;
+};
+
+/*
+ * As nobody: a listener that never accepts, and connections that send
+ * 4 MiB each and close.  Each would pin its sender's write queue (an
+ * orphan probing for ever) and its child's receive queue.
+ */
+static void flood_child(void *arg, void *out)
+{
+	struct flood *fl = arg;
+	static char buf[4 << 20];
+	long *peak = out;
+	int l, i, p;
+
+	*peak = -1;
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return;
+	l = fam_socket(&fl->f, SOCK_STREAM);
+	if (l < 0 || fam_bind(&fl->f, l, INADDR_LOOPBACK, 0) || listen(l, 4096))
+		return;
+	p = local_port(l);
+	*peak = 0;
+	for (i = 0; i < fl->conns; i++) {
+		int c = fam_socket(&fl->f, SOCK_STREAM);
+		long pages;
+
+		if (c < 0 || fam_connect(&fl->f, c, INADDR_LOOPBACK, p)) {
+			*peak = -1;
+			return;
+		}
+		send(c, buf, sizeof(buf), MSG_DONTWAIT);
+		close(c);
+		pages = proto_pages("TOY-STREAM");
+		if (pages > *peak)
+			*peak = pages;
+	}
+	close(l);
+}
+
+/* Pages each CPU may hold back from the pool's counter (1 MiB each). */
+static long pcpu_slack(void)
+{
+	return sysconf(_SC_NPROCESSORS_CONF) * ((1L << 20) / sysconf(_SC_PAGESIZE));
+}
+
+static long sysctl_long(const char *path, int field)
+{
+	long v[3] = { -1, -1, -1 };
+	char buf[128];
+
+	if (read_file(path, buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%ld %ld %ld", &v[0], &v[1], &v[2]) < field + 1)
+		return -1;
+	return v[field];
+}
+
+TEST_F_TIMEOUT(stream, unprivileged_flood_stops_at_limits, 600)
+{
+	const char *mem = "/proc/sys/net/toy/toy_mem";
+	const char *orph = "/proc/sys/net/toy/max_orphans";
+	struct flood fl = { .conns = 200 };
+	char old_mem[128], old_orph[32];
+	long peak, hard;
+
+	if (!variant->toy)
+		SKIP(return, "AF_TOY's limits (TCP's are tcp_mem)");
+	ASSERT_LT(0, read_file(mem, old_mem, sizeof(old_mem)));
+	ASSERT_LT(0, read_file(orph, old_orph, sizeof(old_orph)));
+	/* 16 MiB hard limit, 32 orphans: far below what 200 x 4 MiB wants. */
+	ASSERT_OK(write_file(mem, "2048 3072 4096"));
+	ASSERT_OK(write_file(orph, "32"));
+	hard = sysctl_long(mem, 2);
+	fl.f = self->f;
+
+	ASSERT_OK(run_in_child(flood_child, &fl, &peak, sizeof(peak)));
+	write_file(mem, old_mem);
+	write_file(orph, old_orph);
+	TH_LOG("%d connections of 4 MiB: TOY-STREAM peaked at %ld pages (limit %ld)",
+	       fl.conns, peak, hard);
+	ASSERT_LE(0, peak);
+	/*
+	 * The pool's counter lags by what each CPU caches (up to
+	 * SK_MEMORY_PCPU_RESERVE, 1 MiB, per CPU), and a charge is checked
+	 * before it is made.
+	 */
+	EXPECT_GE(hard + pcpu_slack() + 64, peak);
+	/* Everything is given back once the listener is gone. */
+	EXPECT_TRUE(WAIT_UNTIL(proto_pages("TOY-STREAM") <= pcpu_slack()));
+	TH_LOG("after the flood: %ld pages", proto_pages("TOY-STREAM"));
+}
+
+TEST_HARNESS_MAIN
