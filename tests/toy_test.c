@@ -315,7 +315,8 @@ TEST_F(dgram, proc_net_toy_snmp_format)
 	static const char *const names =
 		"Toy: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors "
 		"SndbufErrors InCsumErrors HdrErrors ActiveOpens PassiveOpens "
-		"RetransSegs BacklogDrops WindowDrops";
+		"RetransSegs BacklogDrops WindowDrops OfoQueue OfoDrops "
+		"OfoPruned FastRetrans Timeouts SpuriousRetrans AbortOnMemory";
 	char buf[1024], *l1, *l2, *save = NULL;
 	int nvals = 0;
 	char *v, *vsave = NULL;
@@ -335,7 +336,7 @@ TEST_F(dgram, proc_net_toy_snmp_format)
 		ASSERT_EQ(0, *end);
 		nvals++;
 	}
-	ASSERT_EQ(13, nvals);
+	ASSERT_EQ(20, nvals);
 }
 
 /* ---- toy0 -------------------------------------------------------------- */
