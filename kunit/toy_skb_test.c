@@ -210,7 +210,7 @@ static const struct toy_skb_case toy_skb_cases[] = {
 	  .verdict = TOY_RX_BAD_HEADER },
 	{ "type 255", PL, TOY_FIELD_TYPE, 255, true,
 	  .verdict = TOY_RX_BAD_HEADER },
-	{ "unknown flag 0x20", PL, TOY_FIELD_FLAGS, TOY_F_DATA | 0x20, true,
+	{ "unknown flag 0x40", PL, TOY_FIELD_FLAGS, TOY_F_DATA | 0x40, true,
 	  .verdict = TOY_RX_BAD_HEADER },
 	{ "unknown flag 0x80", PL, TOY_FIELD_FLAGS, TOY_F_DATA | 0x80, true,
 	  .verdict = TOY_RX_BAD_HEADER },
