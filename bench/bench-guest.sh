@@ -21,7 +21,7 @@
 #   BENCH_FLOOD_RCVBUF=2097152  SO_RCVBUFFORCE value (the kernel doubles it)
 #   BENCH_PP_CPUS="0 0"   client and server CPUs of the ping-pong
 #   BENCH_CONN_CPUS="0 0" client and server CPUs of the connection rate
-#   BENCH_ONLY="dgram stream pp connrate scale flood"  a subset
+#   BENCH_ONLY="dgram stream loss pp connrate scale flood"  a subset
 #
 # Throughput runs put the sender on CPU 0 and the receiver on CPU 1.
 # Ping-pong and connection rate default to one CPU for both ends: every
@@ -42,7 +42,7 @@ FLOOD_REPS=${BENCH_FLOOD_REPS:-3}
 FLOOD_RCVBUF=${BENCH_FLOOD_RCVBUF:-2097152}
 PP_CPUS=${BENCH_PP_CPUS:-0 0}
 CONN_CPUS=${BENCH_CONN_CPUS:-0 0}
-ONLY=" ${BENCH_ONLY:-dgram stream pp connrate scale flood} "
+ONLY=" ${BENCH_ONLY:-dgram stream loss pp connrate scale flood} "
 
 want() { [[ $ONLY == *" $1 "* ]]; }
 
@@ -81,6 +81,9 @@ progress() { echo "[bench $(date +%T)] $*" >&2; }
 accel=${BENCH_ACCEL:-unknown}
 hv=$(dmesg | grep -m1 -o 'Hypervisor detected: .*' || true)
 
+# netem for the "loss" rows (a module on the stock kernels)
+modprobe sch_netem 2>/dev/null || true
+
 echo "==== toybench csv begin ===="
 echo "round,workload,param,family,metric,value"
 "$BIN" info | sed 's/^/0,/'
@@ -108,6 +111,19 @@ for ((r = 1; r <= REPS; r++)); do
 			for fam in $(rotate "$r" toy tcp unix); do
 				run "$r" stream "$fam" "$wsize" "$DUR"
 			done
+		done
+	fi
+	if want loss; then
+		# The same stream through an equally bad link: stock netem
+		# "loss 1%" on toy0 for AF_TOY and on lo for TCP.
+		for fam in $(rotate "$r" toy tcp); do
+			dev=toy0
+			[[ $fam == tcp ]] && dev=lo
+			if tc qdisc replace dev $dev root netem loss 1% 2>/dev/null; then
+				run "$r" stream "$fam" 65536 "$DUR" |
+					sed 's/^\([0-9]*\),stream,/\1,stream_loss1,/'
+				tc qdisc del dev $dev root 2>/dev/null
+			fi
 		done
 	fi
 	if want pp; then

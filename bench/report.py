@@ -20,13 +20,15 @@ import sys
 from collections import defaultdict
 
 INET = {"dgram": "udp", "pp_dgram": "udp", "scale": "udp", "flood_dgram": "udp",
-        "stream": "tcp", "pp_stream": "tcp", "connrate": "tcp", "flood_stream": "tcp"}
+        "stream": "tcp", "pp_stream": "tcp", "connrate": "tcp", "flood_stream": "tcp",
+        "stream_loss1": "tcp"}
 
 # (workload, metrics shown in the table, higher_is_better)
 SHOWN = [
     ("dgram", ["msgs_per_s", "drop_pct", "sent_per_s", "tx_cpu_pct", "rx_cpu_pct",
                "tx_sleeps_per_s"], True),
     ("stream", ["MB_per_s", "tx_cpu_pct", "rx_cpu_pct", "tx_sleeps_per_s"], True),
+    ("stream_loss1", ["MB_per_s"], True),
     ("pp_dgram", ["p50_us", "p99_us"], False),
     ("pp_stream", ["p50_us", "p99_us"], False),
     ("connrate", ["conns_per_s"], True),
@@ -40,6 +42,7 @@ SHOWN = [
 TITLES = {
     "dgram": "datagram throughput (sender CPU0, receiver CPU1)",
     "stream": "stream throughput, by write size (writer CPU0, reader CPU1)",
+    "stream_loss1": "stream goodput through netem loss 1% (toy0 for AF_TOY, lo for TCP)",
     "pp_dgram": "ping-pong round trip, 64 B datagrams",
     "pp_stream": "ping-pong round trip, 64 B on a stream",
     "connrate": "connect + accept + close",
@@ -226,6 +229,8 @@ def targets(st):
     ratio_target("dgram 64 B msgs/s vs UNIX", "dgram", "64", "msgs_per_s", "unix", 0.8, ">=")
     ratio_target("stream 64 KiB MB/s vs TCP", "stream", "65536", "MB_per_s", "tcp", 1.2, ">=")
     ratio_target("stream 64 KiB MB/s vs UNIX", "stream", "65536", "MB_per_s", "unix", 0.8, ">=")
+    ratio_target("stream goodput, loss 1%, vs TCP", "stream_loss1", "65536", "MB_per_s",
+                 "tcp", 1.0, ">=")
     ratio_target("ping-pong p50 vs UDP", "pp_dgram", "64", "p50_us", "udp", 1.0, "<=")
     ratio_target("conn rate vs TCP", "connrate", "-", "conns_per_s", "tcp", 1.0, ">=")
     for metric, label in (("bind_ns", "bind growth"), ("bind_all_ns", "bind growth (all N, cold)"),
