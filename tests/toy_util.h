@@ -28,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -371,6 +373,27 @@ static inline int write_file(const char *path, const char *s)
 	r = write(fd, s, strlen(s));
 	close(fd);
 	return r == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/*
+ * tests/failslab_test.sh runs a suite with TOY_MAKE_IT_FAIL set.  The
+ * harness forks a child per test; in each child (not in the harness, so
+ * that fork() itself does not fail) the kernel's fault injection then
+ * fails this task's allocations.  The program and its libraries are
+ * locked in memory first, so that no page of them has to be read again
+ * from the guest's 9p root while allocations fail.
+ */
+static void toy_fail_in_child(void)
+{
+	write_file("/proc/self/make-it-fail", "1");
+}
+
+__attribute__((constructor)) static void toy_make_it_fail(void)
+{
+	if (!getenv("TOY_MAKE_IT_FAIL"))
+		return;
+	mlockall(MCL_CURRENT);
+	pthread_atfork(NULL, NULL, toy_fail_in_child);
 }
 
 static inline int read_range(const char *path, int *lo, int *hi)
