@@ -6,6 +6,8 @@
 #   make KDIR=/path/to/tree  build against any configured kernel tree
 #   make demo                boot a VM, load the module, show a real exchange
 #   make check               every test suite; ends with "N passed, N failed"
+#   make fuzz                trinity against AF_TOY on the debug kernel, 30 min
+#                            (FUZZ_MINUTES=N for another length)
 #
 # Nothing here ever loads the module into the host kernel: demo and check
 # run it inside QEMU (scripts/vm.sh).
@@ -51,10 +53,17 @@ check:
 coverage:
 	scripts/coverage.sh
 
+# Fuzzing: Debian's trinity, unmodified, against AF_TOY's socket calls as
+# nobody on the debug kernel in QEMU, FUZZ_MINUTES (default 30) long; the
+# last line is "N passed, N failed, N skipped" (see scripts/fuzz.sh).
+fuzz:
+	scripts/setup.sh
+	scripts/fuzz.sh
+
 # Benchmark: AF_TOY against UDP/TCP on lo and AF_UNIX, in one VM run,
 # reported as ratios; table, CSV and a plot in build/bench/.
 bench:
 	scripts/setup.sh
 	bench/run.sh
 
-.PHONY: all modules clean examples demo check coverage bench
+.PHONY: all modules clean examples demo check coverage bench fuzz

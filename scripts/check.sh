@@ -13,6 +13,8 @@
 #                 kmemleak), parsed by the kernel's kunit.py
 #   vm-debug      the userspace suite again, on the debug kernel; the VM
 #                 harness triggers a kmemleak scan before checking the log
+#   fuzz-debug    3 minutes of trinity against AF_TOY as nobody on the
+#                 debug kernel (scripts/fuzz.sh; "make fuzz" runs 30)
 #
 # Every suite adds to the totals; the last line is "N passed, N failed,
 # N skipped".  Logs go to build/logs/.
@@ -165,6 +167,23 @@ debug_suites() {
 		--env TOY_STREAM_MIB=64
 }
 
+# ---- fuzzing on the debug kernel ------------------------------------------
+
+# A short trinity run (scripts/fuzz.sh, whose checks are TAP lines and whose
+# last line is the usual summary); it reuses build/debug/af_toy.ko as
+# kunit/run.sh built it.
+fuzz_suite() {
+	local log=$logs/fuzz.log rc
+	echo "# suite fuzz-debug"
+	# fuzz.sh writes its whole output to $log as well; no stale one
+	rm -f "$log"
+	FUZZ_MINUTES=3 scripts/fuzz.sh
+	rc=$?
+	if ! add_summary "$log"; then
+		result fail "trinity on the debug kernel" "no summary line (exit $rc)"
+	fi
+}
+
 # ---- main -----------------------------------------------------------------
 
 scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -179,6 +198,7 @@ for k in "${kernels[@]}"; do
 	vm_suite "$k" "build/$k/af_toy.ko" --kernel "$k"
 done
 debug_suites
+fuzz_suite
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
