@@ -1008,14 +1008,33 @@ static void toy_stream_rcv_fin(struct sock *sk)
 
 /* ---- frames in: the receive queue and the out-of-order queue ------------ */
 
-/* Could @skb be charged to the receive buffer?  Charges the protocol's
+/*
+ * Could @skb be charged to the receive buffer?  Charges the protocol's
  * memory pool (sk_forward_alloc) on success; skb_set_owner_r() then
- * charges the socket.
+ * charges the socket.  With @force, an empty receive queue takes the
+ * segment even when the pool is past its hard limit, as tcp_data_queue()
+ * does, so a reader is never starved by other sockets' memory.
  */
-static bool toy_stream_rmem_ok(struct sock *sk, struct sk_buff *skb, u64 limit)
+static bool toy_stream_rmem_ok(struct sock *sk, struct sk_buff *skb, u64 limit,
+			       bool force)
 {
-	return atomic_read(&sk->sk_rmem_alloc) + (u64)skb->truesize <= limit &&
-	       sk_rmem_schedule(sk, skb, skb->truesize);
+	if (atomic_read(&sk->sk_rmem_alloc) + (u64)skb->truesize > limit)
+		return false;
+	return sk_rmem_schedule(sk, skb, skb->truesize) ||
+	       (force && skb_queue_empty(&sk->sk_receive_queue));
+}
+
+/*
+ * Room in the protocol's pool for @size more bytes on the write queue?
+ * An empty queue always gets its first segment (the charge may take
+ * sk_forward_alloc below zero for a while), as sk_forced_mem_schedule()
+ * lets TCP do: otherwise, once the pool is past its hard limit, no new
+ * connection could send a byte until someone else freed memory.
+ */
+static bool toy_stream_wmem_schedule(struct sock *sk, int size)
+{
+	return sk_wmem_schedule(sk, size) ||
+	       skb_queue_empty(&sk->sk_write_queue);
 }
 
 /* Drop the whole out-of-order queue to make room: the sender resends. */
@@ -1048,7 +1067,7 @@ static bool toy_stream_rcv_data(struct sock *sk, struct sk_buff *skb,
 	/* Data the window promised comes before data past a hole. */
 	if (atomic_read(&sk->sk_rmem_alloc) + (u64)skb->truesize > rcvbuf)
 		toy_stream_ofo_prune(sk);
-	if (!fits || !toy_stream_rmem_ok(sk, skb, 2 * rcvbuf)) {
+	if (!fits || !toy_stream_rmem_ok(sk, skb, 2 * rcvbuf, true)) {
 		TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_WINDOWDROPS);
 		atomic_inc(&sk->sk_drops);
 		kfree_skb(skb);
@@ -1080,7 +1099,7 @@ static bool toy_stream_ofo_queue(struct sock *sk, struct sk_buff *skb,
 	cb->end_seq = fl->seq + skb->len + !!(fl->flags & TOY_F_FIN);
 	cb->flags = fl->flags;
 	if (toy_seq_after(fl->seq + skb->len, st->rcv_edge) ||
-	    !toy_stream_rmem_ok(sk, skb, READ_ONCE(sk->sk_rcvbuf)))
+	    !toy_stream_rmem_ok(sk, skb, READ_ONCE(sk->sk_rcvbuf), false))
 		goto drop;
 
 	/* Find the last segment starting at or before this one. */
@@ -2057,7 +2076,7 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		skb = toy_skb_alloc_data(sk, dev, msg, size, &err);
 		if (!skb)
 			goto out_err;
-		if (!sk_wmem_schedule(sk, skb->truesize)) {
+		if (!toy_stream_wmem_schedule(sk, skb->truesize)) {
 			/* The protocol's pool is at its limit: wait, as TCP
 			 * does, and copy the bytes again afterwards.
 			 */
