@@ -159,7 +159,7 @@ static void *racing_listen(void *arg)
 }
 
 /* Two SO_REUSEADDR sockets on one port call listen() at the same moment:
- * at most one may win, every time.
+ * never may both win.
  */
 TEST_F_TIMEOUT(stream, listen_race_single_winner, 300)
 {
@@ -188,7 +188,12 @@ TEST_F_TIMEOUT(stream, listen_race_single_winner, 300)
 		for (k = 0; k < 2; k++)
 			ASSERT_OK(join_within(t[k], NULL, WAIT_MS));
 		both += !r[0].ret && !r[1].ret;
-		ASSERT_TRUE(!r[0].ret || !r[1].ret);	/* one wins */
+		/* AF_TOY decides under its table lock: exactly one wins.
+		 * TCP marks both sockets LISTEN before it checks, so in a
+		 * close race it may refuse both: only "never both" is shared.
+		 */
+		if (variant->toy)
+			ASSERT_TRUE(!r[0].ret || !r[1].ret);
 		close(r[0].fd);
 		close(r[1].fd);
 		pthread_barrier_destroy(&go);
