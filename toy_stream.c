@@ -423,6 +423,10 @@ static void toy_stream_rearm(struct sock *sk, bool progress)
  * sk_wmem_queued, which SO_SNDBUF bounds, and to the protocol's pool
  * (net.toy.toy_mem) and the memory cgroup, through sk_forward_alloc.
  */
+/*
+ * sk_mem_uncharge() gives whole pages back to the pool as they free up,
+ * and toy_stream_destruct() the rest, so nothing here reclaims by hand.
+ */
 static void toy_stream_wmem_charge(struct sock *sk, int delta)
 {
 	sk_wmem_queued_add(sk, delta);
@@ -597,7 +601,6 @@ static void toy_stream_set_closed(struct sock *sk)
 	sk_stop_timer(sk, &toy_st(sk)->timer);
 	toy_stream_purge_write_queue(sk);
 	__skb_queue_purge(&toy_st(sk)->ofo_queue);
-	sk_mem_reclaim(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 }
 
@@ -609,7 +612,6 @@ static void toy_stream_destroy(struct sock *sk)
 	toy_port_unbind(sk);
 	toy_stream_set_closed(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
-	sk_mem_reclaim_final(sk);
 	if (toy_st(sk)->orphan) {
 		toy_st(sk)->orphan = false;
 		atomic_dec(&toy_stream_orphans);
@@ -659,26 +661,6 @@ static void toy_stream_time_wait(struct sock *sk)
 /* ---- timer expiry ----------------------------------------------------- */
 
 /*
- * Nothing in flight, data waiting, the window shut: probe it with an old
- * sequence number, which the peer must answer with its current window.
- * A user's socket probes for as long as the peer answers, as TCP's probe
- * timer does; an orphan gives up after net.toy.orphan_retries probes,
- * answered or not, so a peer that never reads cannot pin it for ever.
- */
-static void toy_stream_probe(struct sock *sk)
-{
-	struct toy_stream_sock *st = toy_st(sk);
-
-	if (sock_flag(sk, SOCK_DEAD) &&
-	    ++st->probes > READ_ONCE(toy_sysctl_orphan_retries)) {
-		toy_stream_send_rst(sk);
-		toy_stream_fail(sk, ETIMEDOUT);
-		return;
-	}
-	toy_stream_send_ctl(sk, TOY_F_ACK, st->snd_una - 1);
-}
-
-/*
  * The listener keeps no state between SYN and ACK (SYN cookies), so if
  * the client's handshake ACK is lost and the client has nothing to send,
  * the server never learns of the connection, and a server that speaks
@@ -687,18 +669,18 @@ static void toy_stream_probe(struct sock *sk)
  * with SYN+ACK (and the ACK to that creates the child), and an existing
  * child answers it with a challenge ACK; either way the client then
  * hears.  After TOY_MAX_RETRIES it stops asking, and stays connected.
+ * Returns whether it asked; the timer then backs off as for any resend.
  */
-static void toy_stream_confirm(struct sock *sk)
+static bool toy_stream_confirm(struct sock *sk)
 {
 	struct toy_stream_sock *st = toy_st(sk);
 
 	if (++st->retries > TOY_MAX_RETRIES) {
 		st->heard = true;
-		return;
+		return false;
 	}
 	toy_stream_send_ctl(sk, TOY_F_SYN, st->snd_una - 1);
-	st->rto = min_t(unsigned long, st->rto * 2, TOY_RTO_MAX);
-	toy_stream_arm(sk, st->rto);
+	return true;
 }
 
 static void toy_stream_timeout(struct sock *sk)
@@ -727,8 +709,8 @@ static void toy_stream_timeout(struct sock *sk)
 			 */
 			if (sk->sk_state == TOY_FIN_WAIT2)
 				toy_stream_done(sk);
-			else if (!st->heard)
-				toy_stream_confirm(sk);
+			else if (!st->heard && toy_stream_confirm(sk))
+				break;	/* ask again, backing off */
 			return;
 		}
 		if (sock_flag(sk, SOCK_DEAD)) {
@@ -742,9 +724,11 @@ static void toy_stream_timeout(struct sock *sk)
 			return;
 		}
 		if (st->snd_una == st->snd_nxt) {
-			toy_stream_probe(sk);
-			if (sk->sk_state == TOY_CLOSE)
-				return;
+			/* Nothing in flight, data waiting, the window shut:
+			 * probe it with an old sequence number, which the
+			 * peer must answer with its current window.
+			 */
+			toy_stream_send_ctl(sk, TOY_F_ACK, st->snd_una - 1);
 			break;
 		}
 		/* Everything in flight may be lost: start over from the
@@ -967,17 +951,17 @@ static bool toy_stream_rcv_ack(struct sock *sk, const struct toy_flow *fl,
 		toy_stream_dupack(sk);
 	/* Nothing in flight and the peer answers (a window probe, say): it
 	 * is alive, however long its reader pauses.  Give up only on
-	 * silence, as TCP's probe timer does.
+	 * silence, as TCP's probe timer does.  Not an orphan: it gives up
+	 * after net.toy.orphan_retries probes, answered or not, so a peer
+	 * that never reads cannot pin it for ever.
 	 */
-	if (st->snd_una == st->snd_nxt)
+	if (st->snd_una == st->snd_nxt && !sock_flag(sk, SOCK_DEAD))
 		st->retries = 0;
 
 	if (!toy_stream_fin_acked(sk))
 		return true;
-	if (freed) {
-		sk_mem_reclaim(sk);
+	if (freed)
 		sk->sk_write_space(sk);
-	}
 	toy_stream_push(sk);
 	if (freed)
 		toy_stream_rearm(sk, true);
@@ -1046,7 +1030,6 @@ static void toy_stream_ofo_prune(struct sock *sk)
 		return;
 	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_OFOPRUNED);
 	__skb_queue_purge(q);
-	sk_mem_reclaim(sk);
 }
 
 /*
@@ -1757,7 +1740,6 @@ int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	st->srtt = 0;
 	st->rttvar = 0;
 	st->retries = 0;
-	st->probes = 0;
 	st->dupacks = 0;
 	st->reordering = TOY_REORDERING;
 	st->undo_retrans = 0;
@@ -1822,7 +1804,6 @@ int toy_stream_disconnect(struct sock *sk, int flags)
 		toy_stream_send_rst(sk);
 	toy_stream_set_closed(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
-	sk_mem_reclaim(sk);
 	/* Nothing left to read or to acknowledge (tcp_disconnect()). */
 	WRITE_ONCE(st->copied_seq, st->rcv_nxt);
 	WRITE_ONCE(st->snd_una, st->write_seq);
@@ -2250,10 +2231,8 @@ int toy_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			break;
 	} while (copied < len);
 
-	if (!(flags & MSG_PEEK)) {
-		sk_mem_reclaim(sk);
+	if (!(flags & MSG_PEEK))
 		toy_stream_window_update(sk);
-	}
 	ret = copied;
 out:
 	release_sock(sk);

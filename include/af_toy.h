@@ -91,9 +91,8 @@ enum {
  * @srtt: smoothed round-trip time, jiffies << 3 (RFC 6298); 0: no sample
  * @rttvar: round-trip time variation, jiffies << 2
  * @rto: current retransmission timeout, jiffies; doubles on each expiry
- * @retries: expiries since the last progress
- * @probes: zero-window probes an orphan has sent (bounded by
- *	    net.toy.orphan_retries, answered or not)
+ * @retries: expiries since the last progress (for an orphan, since the
+ *	      last acknowledgment of new data: answered probes do not count)
  * @dupacks: duplicate acknowledgments in a row
  * @reordering: duplicate acknowledgments that mean a loss (3, as TCP's
  *		tcp_reordering; doubled, up to TOY_MAX_REORDERING, each time a
@@ -135,7 +134,6 @@ struct toy_stream_sock {
 	u32			rttvar;
 	unsigned long		rto;
 	unsigned int		retries;
-	unsigned int		probes;
 	unsigned int		dupacks;
 	unsigned int		reordering;
 	unsigned int		undo_retrans;
