@@ -6,8 +6,11 @@
  * answer.  Every test here failed, hung or misbehaved on the code the
  * review read.
  *
- *   A3  an unprivileged flood of orphans and unaccepted children stops at
- *       the protocol's memory and orphan limits
+ *   A3  an unprivileged flood of orphans and unaccepted children, from
+ *       several user namespaces at once, stops at the protocol's memory
+ *       and orphan limits, which those namespaces cannot see or raise;
+ *       an orphan facing a reader that never reads gives up; the
+ *       buffers come from the sysctls, which refuse bad values
  *   A5  connect(AF_UNSPEC) wakes a blocked sender and leaves no stale
  *       queue or byte count behind
  *   A6  two SO_REUSEADDR sockets cannot connect the same four-tuple
@@ -18,6 +21,7 @@
  * No fixed sleeps: every wait is poll() or a bounded loop (WAIT_MS).
  */
 #include <grp.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "stream_fixture.h"
@@ -344,46 +348,95 @@ static long proto_pages(const char *name)
 
 struct flood {
 	struct fam f;
-	int conns;
-	long peak_pages;
+	int nets;		/* namespaces flooding at once */
+	int conns;		/* connections in each */
 };
 
+/* The largest value seen, shared by the flooding processes. */
+static void note_peak(long *peak)
+{
+	long pages = proto_pages("TOY-STREAM");
+
+	while (pages > __atomic_load_n(peak, __ATOMIC_RELAXED))
+		__atomic_store_n(peak, pages, __ATOMIC_RELAXED);
+}
+
 /*
- * As nobody: a listener that never accepts, and connections that send
- * 4 MiB each and close.  Each would pin its sender's write queue (an
- * orphan probing for ever) and its child's receive queue.
+ * One namespace's share: its own user and network namespace (as any user
+ * can make them), a listener that never accepts, and connections that
+ * send 4 MiB each and close.  Each would pin its sender's write queue (an
+ * orphan probing for ever) and its child's receive queue.  The listener
+ * stays open, holding all that, until @go closes.
+ */
+static int flood_one(const struct flood *fl, long *peak, int ready, int go)
+{
+	static char buf[4 << 20];
+	int l, i, p;
+	char c;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		return 1;
+	l = fam_socket(&fl->f, SOCK_STREAM);
+	if (l < 0 || fam_bind(&fl->f, l, INADDR_LOOPBACK, 0) || listen(l, 4096))
+		return 2;
+	p = local_port(l);
+	for (i = 0; i < fl->conns; i++) {
+		int c = fam_socket(&fl->f, SOCK_STREAM);
+
+		if (c < 0 || fam_connect(&fl->f, c, INADDR_LOOPBACK, p))
+			return 3;
+		send(c, buf, sizeof(buf), MSG_DONTWAIT);
+		close(c);
+		note_peak(peak);
+	}
+	if (write(ready, "r", 1) != 1)
+		return 4;
+	if (read(go, &c, 1) < 0)	/* EOF: everyone has flooded */
+		return 5;
+	close(l);
+	return 0;
+}
+
+/*
+ * As nobody, @nets namespaces flood at once; *out gets the largest pool
+ * seen, or -1 if a flooder could not do its part.
  */
 static void flood_child(void *arg, void *out)
 {
-	struct flood *fl = arg;
-	static char buf[4 << 20];
-	long *peak = out;
-	int l, i, p;
+	const struct flood *fl = arg;
+	int ready[2], go[2], i, status, bad = 0;
+	long *peak, *res = out;
+	char c;
 
-	*peak = -1;
-	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	*res = -1;
+	peak = mmap(NULL, sizeof(*peak), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (peak == MAP_FAILED || pipe(ready) || pipe(go) ||
+	    setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
 	    setresuid(65534, 65534, 65534))
 		return;
-	l = fam_socket(&fl->f, SOCK_STREAM);
-	if (l < 0 || fam_bind(&fl->f, l, INADDR_LOOPBACK, 0) || listen(l, 4096))
-		return;
-	p = local_port(l);
 	*peak = 0;
-	for (i = 0; i < fl->conns; i++) {
-		int c = fam_socket(&fl->f, SOCK_STREAM);
-		long pages;
+	for (i = 0; i < fl->nets; i++) {
+		pid_t pid = fork();
 
-		if (c < 0 || fam_connect(&fl->f, c, INADDR_LOOPBACK, p)) {
-			*peak = -1;
+		if (pid < 0)
 			return;
+		if (!pid) {
+			close(go[1]);
+			_exit(flood_one(fl, peak, ready[1], go[0]));
 		}
-		send(c, buf, sizeof(buf), MSG_DONTWAIT);
-		close(c);
-		pages = proto_pages("TOY-STREAM");
-		if (pages > *peak)
-			*peak = pages;
 	}
-	close(l);
+	close(go[0]);
+	/* All namespaces full at once: that is the peak to bound. */
+	for (i = 0; i < fl->nets; i++)
+		if (read(ready[0], &c, 1) != 1)
+			bad = 1;
+	note_peak(peak);
+	close(go[1]);
+	while (wait(&status) > 0)
+		bad |= !WIFEXITED(status) || WEXITSTATUS(status);
+	if (!bad)
+		*res = *peak;
 }
 
 /* Pages each CPU may hold back from the pool's counter (1 MiB each). */
@@ -407,7 +460,7 @@ TEST_F_TIMEOUT(stream, unprivileged_flood_stops_at_limits, 600)
 {
 	const char *mem = "/proc/sys/net/toy/toy_mem";
 	const char *orph = "/proc/sys/net/toy/max_orphans";
-	struct flood fl = { .conns = 200 };
+	struct flood fl = { .nets = 4, .conns = 50 };
 	char old_mem[128], old_orph[32];
 	long peak, hard;
 
@@ -415,7 +468,9 @@ TEST_F_TIMEOUT(stream, unprivileged_flood_stops_at_limits, 600)
 		SKIP(return, "AF_TOY's limits (TCP's are tcp_mem)");
 	ASSERT_LT(0, read_file(mem, old_mem, sizeof(old_mem)));
 	ASSERT_LT(0, read_file(orph, old_orph, sizeof(old_orph)));
-	/* 16 MiB hard limit, 32 orphans: far below what 200 x 4 MiB wants. */
+	/* 16 MiB hard limit, 32 orphans: far below what 4 x 50 x 4 MiB,
+	 * made in four user namespaces at once, wants.
+	 */
 	ASSERT_OK(write_file(mem, "2048 3072 4096"));
 	ASSERT_OK(write_file(orph, "32"));
 	hard = sysctl_long(mem, 2);
@@ -424,8 +479,8 @@ TEST_F_TIMEOUT(stream, unprivileged_flood_stops_at_limits, 600)
 	ASSERT_OK(run_in_child(flood_child, &fl, &peak, sizeof(peak)));
 	write_file(mem, old_mem);
 	write_file(orph, old_orph);
-	TH_LOG("%d connections of 4 MiB: TOY-STREAM peaked at %ld pages (limit %ld)",
-	       fl.conns, peak, hard);
+	TH_LOG("%d namespaces x %d connections of 4 MiB: TOY-STREAM peaked at %ld pages (limit %ld)",
+	       fl.nets, fl.conns, peak, hard);
 	ASSERT_LE(0, peak);
 	/*
 	 * The pool's counter lags by what each CPU caches (up to
@@ -436,6 +491,169 @@ TEST_F_TIMEOUT(stream, unprivileged_flood_stops_at_limits, 600)
 	/* Everything is given back once the listener is gone. */
 	EXPECT_TRUE(WAIT_UNTIL(proto_pages("TOY-STREAM") <= pcpu_slack()));
 	TH_LOG("after the flood: %ld pages", proto_pages("TOY-STREAM"));
+}
+
+/* ---- A3: the sysctls behind the limits ----------------------------------- */
+
+#define TOY_SYSCTL(name)	"/proc/sys/net/toy/" name
+
+/* Write @val to @path; 0 or the errno the kernel gave. */
+static int sysctl_write_errno(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* Values out of range are refused, and the old value stays. */
+TEST_F(stream, limit_sysctls_refuse_bad_values)
+{
+	static const struct { const char *name, *val; } bad[] = {
+		{ "toy_rmem", "100 100" },	/* below one page */
+		{ "toy_wmem", "4096 -1" },
+		{ "toy_mem", "-5 1 1" },
+		{ "max_orphans", "-1" },
+		{ "orphan_retries", "101" },
+	};
+	char before[128], after[128];
+	unsigned int i;
+
+	if (!variant->toy)
+		SKIP(return, "AF_TOY's sysctls");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *path;
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), TOY_SYSCTL("%s"), bad[i].name);
+		path = buf;
+		ASSERT_LT(0, read_file(path, before, sizeof(before)));
+		EXPECT_EQ(EINVAL, sysctl_write_errno(path, bad[i].val)) {
+			TH_LOG("%s accepted \"%s\"", bad[i].name, bad[i].val);
+		}
+		ASSERT_LT(0, read_file(path, after, sizeof(after)));
+		EXPECT_STREQ(before, after);
+	}
+}
+
+/* unshare -Urn: new user and network namespaces, root in them. */
+static int enter_userns_as_root(void)
+{
+	char map[32];
+
+	snprintf(map, sizeof(map), "0 %d 1", (int)getuid());
+	/* setresuid() made us undumpable, which makes /proc/self root's. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) ||
+	    unshare(CLONE_NEWUSER | CLONE_NEWNET) ||
+	    write_file("/proc/self/uid_map", map) ||
+	    write_file("/proc/self/setgroups", "deny"))
+		return -1;
+	snprintf(map, sizeof(map), "0 %d 1", (int)getgid());
+	return write_file("/proc/self/gid_map", map);
+}
+
+static void foreign_ns_child(void *arg, void *out)
+{
+	int *res = out;
+
+	(void)arg;
+	res[0] = res[1] = res[2] = -1;
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return;
+	/* As nobody in the initial namespace: read-only. */
+	res[0] = sysctl_write_errno(TOY_SYSCTL("toy_mem"), "1 2 3");
+	if (enter_userns_as_root())
+		return;
+	/* Root of its own namespace: its port range is its own ... */
+	res[1] = access(TOY_SYSCTL("local_port_range"), W_OK) ? errno : 0;
+	/* ... but the machine's limits are not there at all. */
+	res[2] = access(TOY_SYSCTL("toy_mem"), F_OK) ? errno : 0;
+}
+
+/*
+ * The limits hold for the whole machine: a user who makes a user and a
+ * network namespace (and so is root there) cannot see or raise them,
+ * and cannot raise them from the initial namespace either.
+ */
+TEST_F(stream, limit_sysctls_not_in_user_namespaces)
+{
+	int res[3];
+
+	if (!variant->toy)
+		SKIP(return, "AF_TOY's sysctls");
+	ASSERT_OK(run_in_child(foreign_ns_child, NULL, res, sizeof(res)));
+	EXPECT_EQ(EACCES, res[0]);
+	EXPECT_EQ(0, res[1]);
+	EXPECT_EQ(ENOENT, res[2]);
+}
+
+/*
+ * A new stream socket's buffers are toy_rmem[1] / toy_wmem[1]; SO_RCVBUF
+ * asked beyond net.core.rmem_max is capped (and doubled) as for TCP.
+ */
+TEST_F(stream, buffers_from_sysctls_and_capped)
+{
+	char old[64], buf[64];
+	int fd, v, max, def;
+
+	ASSERT_LT(0, read_file("/proc/sys/net/core/rmem_max", buf, sizeof(buf)));
+	max = atoi(buf);
+	fd = SOCK();
+	ASSERT_OK(setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 1 << 30));
+	ASSERT_OK(getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &v));
+	EXPECT_EQ(2 * max, v);
+	if (!variant->toy)
+		return;
+
+	ASSERT_LT(0, read_file(TOY_SYSCTL("toy_rmem"), old, sizeof(old)));
+	ASSERT_OK(write_file(TOY_SYSCTL("toy_rmem"), "4096 262144"));
+	fd = SOCK();
+	v = 0;
+	getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &v);
+	write_file(TOY_SYSCTL("toy_rmem"), old);
+	EXPECT_EQ(262144, v);
+	ASSERT_EQ(2, sscanf(old, "%d %d", &max, &def));
+	fd = SOCK();
+	ASSERT_OK(getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, &v));
+	EXPECT_EQ(def, v);	/* and back to the default */
+}
+
+/*
+ * An orphan whose peer never reads: its window stays shut and the peer
+ * answers every probe.  A user's socket would probe for ever; an orphan
+ * gives up after net.toy.orphan_retries probes and resets the peer.
+ */
+TEST_F_TIMEOUT(stream, orphan_gives_up_on_a_reader_that_never_reads, 120)
+{
+	char old[32];
+	static char data[1 << 16];
+	struct pent e;
+	int c, s, lport, rport, gone;
+
+	if (!variant->toy)
+		SKIP(return, "net.toy.orphan_retries (TCP's is tcp_orphan_retries)");
+	ASSERT_LT(0, read_file(TOY_SYSCTL("orphan_retries"), old, sizeof(old)));
+	ASSERT_OK(write_file(TOY_SYSCTL("orphan_retries"), "2"));
+	PAIR(&c, &s);
+	lport = local_port(c);
+	rport = local_port(s);
+	/* Fill the peer's window and our buffer: the window shuts. */
+	while (send(c, data, sizeof(data), MSG_DONTWAIT) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_TRUE(WAIT_UNTIL(outq(c) > 0 &&
+			       !proc_find(&self->f, lport, rport, ST_ANY, &e)));
+	untrack_close(self, c);
+	/* 2 backed-off probes, then a reset: well within WAIT_MS. */
+	gone = WAIT_UNTIL(proc_find(&self->f, lport, rport, ST_ANY, &e) != 0);
+	write_file(TOY_SYSCTL("orphan_retries"), old);
+	EXPECT_TRUE(gone);
+	EXPECT_TRUE(WAIT_UNTIL(sock_error(s) == ECONNRESET));
 }
 
 TEST_HARNESS_MAIN
