@@ -20,7 +20,7 @@
 #include <sys/klog.h>
 #include <sys/utsname.h>
 
-#include "toy_util.h"
+#include "toy_module.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -32,17 +32,6 @@
 static int delete_module(const char *name, unsigned int flags)
 {
 	return syscall(SYS_delete_module, name, flags);
-}
-
-static int load_module(const char *path, const char *params)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	close(fd);
-	return ret;
 }
 
 /* A socket bound to loopback with one datagram waiting in its queue. */
@@ -61,72 +50,6 @@ static int busy_socket(const struct fam *f)
 	return s;
 }
 
-static char ko_buf[8 << 20];
-
-/* Read a .ko into ko_buf; returns its length or -1. */
-static ssize_t read_ko(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t len = 0, r;
-
-	if (fd < 0)
-		return -1;
-	while (len < (ssize_t)sizeof(ko_buf) - 1 &&
-	       (r = read(fd, ko_buf + len, sizeof(ko_buf) - 1 - len)) > 0)
-		len += r;
-	close(fd);
-	return len;
-}
-
-/*
- * Is @path the module that is loaded?  The loaded module's GNU build-id
- * note (/sys/module/af_toy/notes/.note.gnu.build-id) must appear in the
- * file.  Without that note, fall back to the kernel release the .ko was
- * built for ("vermagic=RELEASE ..."), so that a module for another kernel
- * is never loaded in place of the one under test.
- * Returns NULL if it matches, else why not.
- */
-static const char *ko_mismatch(const char *path, char *why, size_t n)
-{
-	char note[256], *p;
-	ssize_t len = read_ko(path), nlen;
-	struct utsname u;
-	size_t i;
-	int fd;
-
-	if (len < 0) {
-		snprintf(why, n, "%s: %s", path, strerror(errno));
-		return why;
-	}
-	fd = open(TOY_SYSFS_MODULE "/notes/.note.gnu.build-id", O_RDONLY);
-	if (fd >= 0) {
-		nlen = read(fd, note, sizeof(note));
-		close(fd);
-		if (nlen > 16) {
-			if (memmem(ko_buf, len, note, nlen))
-				return NULL;
-			snprintf(why, n, "%s is not the loaded build (build-id)",
-				 path);
-			return why;
-		}
-	}
-	uname(&u);
-	p = memmem(ko_buf, len, "vermagic=", 9);
-	if (!p) {
-		snprintf(why, n, "%s: no vermagic", path);
-		return why;
-	}
-	p += 9;
-	for (i = 0; p + i < ko_buf + len && p[i] && p[i] != ' '; i++)
-		;
-	if (i != strlen(u.release) || strncmp(p, u.release, i)) {
-		snprintf(why, n, "%s is built for %.*s, this is %s", path,
-			 (int)i, p, u.release);
-		return why;
-	}
-	return NULL;
-}
-
 FIXTURE(rmmod) {
 	char params[32];
 	char ko_path[PATH_MAX];
@@ -138,25 +61,15 @@ FIXTURE(rmmod) {
  * is the loaded module is used. */
 FIXTURE_SETUP(rmmod)
 {
-	char list[4096], why[512] = "TOY_KO is unset", *tok, *save = NULL;
-	const char *env = getenv("TOY_KO");
+	char why[512];
 	int fam;
 
 	self->ko = NULL;
 	self->unloaded = false;
 	if (!toy_module_loaded())
 		SKIP(return, "af_toy.ko is not loaded");
-	snprintf(list, sizeof(list), "%s", env ? env : "");
-	for (tok = strtok_r(list, ":", &save); tok;
-	     tok = strtok_r(NULL, ":", &save)) {
-		if (!ko_mismatch(tok, why, sizeof(why))) {
-			snprintf(self->ko_path, sizeof(self->ko_path), "%s",
-				 tok);
-			self->ko = self->ko_path;
-			break;
-		}
-		TH_LOG("%s", why);
-	}
+	self->ko = find_ko(self->ko_path, sizeof(self->ko_path), why,
+			   sizeof(why));
 	if (!self->ko)
 		SKIP(return, "no TOY_KO candidate is the loaded module (%s)",
 		     why);

@@ -2,8 +2,8 @@
 /*
  * stream_fixture.h - the "stream" fixture shared by the stream suites:
  * every TEST_F(stream, ...) runs once for AF_TOY ("toy") and once for TCP
- * on 127.0.0.1 ("tcp"), the oracle.  Also the byte patterns, /proc
- * readers and small helpers those suites use.
+ * on 127.0.0.1 ("tcp"), the oracle.  Also the /proc readers and small
+ * helpers those suites use.
  */
 #ifndef STREAM_FIXTURE_H
 #define STREAM_FIXTURE_H
@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <linux/sockios.h>
 
+#include "toy_pattern.h"
 #include "toy_util.h"
 #include "toy_assert.h"
 
@@ -43,61 +44,6 @@
 #define M_CONNECTING 0
 
 #define MAX_FDS		64
-
-/* ---- byte patterns ---------------------------------------------------- */
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-/* The bytes [off, off + n) of the pseudo-random stream @seed. */
-static inline void pat_fill(void *buf, size_t n, uint64_t seed, uint64_t off)
-{
-	unsigned char *p = buf;
-
-	while (n) {
-		uint64_t w = mix64((seed << 40) ^ (off >> 3));
-		unsigned int i = off & 7;
-
-		if (i == 0 && n >= 8) {
-			memcpy(p, &w, 8);
-			p += 8;
-			off += 8;
-			n -= 8;
-			continue;
-		}
-		for (; i < 8 && n; i++, n--, off++)
-			*p++ = w >> (8 * i);
-	}
-}
-
-/* Offset of the first byte of @buf that differs from the stream, or -1. */
-static inline long long pat_check(const void *buf, size_t n, uint64_t seed,
-			   uint64_t off)
-{
-	unsigned char want[4096];
-	const unsigned char *p = buf;
-	size_t done = 0;
-
-	while (done < n) {
-		size_t k = n - done < sizeof(want) ? n - done : sizeof(want);
-
-		pat_fill(want, k, seed, off + done);
-		if (memcmp(want, p + done, k)) {
-			size_t i;
-
-			for (i = 0; i < k; i++)
-				if (want[i] != p[done + i])
-					return off + done + i;
-		}
-		done += k;
-	}
-	return -1;
-}
 
 /* ---- the fixture -------------------------------------------------------- */
 

@@ -24,66 +24,14 @@
 #include <sys/prctl.h>
 #include <linux/sockios.h>
 
+#include "toy_pattern.h"
 #include "toy_util.h"
 #include "toy_assert.h"
 
 #define MAX_FDS		32
 #define MAX_PIDS	8
 
-/* ---- byte patterns and checksums ---------------------------------------- */
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-/* The bytes [off, off + n) of the pseudo-random stream @seed. */
-static void pat_fill(void *buf, size_t n, uint64_t seed, uint64_t off)
-{
-	unsigned char *p = buf;
-
-	while (n) {
-		uint64_t w = mix64((seed << 40) ^ (off >> 3));
-		unsigned int i = off & 7;
-
-		if (i == 0 && n >= 8) {
-			memcpy(p, &w, 8);
-			p += 8;
-			off += 8;
-			n -= 8;
-			continue;
-		}
-		for (; i < 8 && n; i++, n--, off++)
-			*p++ = w >> (8 * i);
-	}
-}
-
-/* Offset of the first byte of @buf that differs from the stream, or -1. */
-static long long pat_check(const void *buf, size_t n, uint64_t seed,
-			   uint64_t off)
-{
-	unsigned char want[16384];
-	const unsigned char *p = buf;
-	size_t done = 0;
-
-	while (done < n) {
-		size_t k = n - done < sizeof(want) ? n - done : sizeof(want);
-
-		pat_fill(want, k, seed, off + done);
-		if (memcmp(want, p + done, k)) {
-			size_t i;
-
-			for (i = 0; i < k; i++)
-				if (want[i] != p[done + i])
-					return off + done + i;
-		}
-		done += k;
-	}
-	return -1;
-}
+/* ---- checksums (the byte patterns are toy_pattern.h's) ----------------- */
 
 /*
  * A running FNV-1a over the stream's 64-bit words, however the stream is

@@ -65,7 +65,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 
-#include "toy_util.h"
+#include "toy_module.h"
 
 #ifndef SO_RCVBUFFORCE
 #define SO_RCVBUFFORCE 33
@@ -1924,7 +1924,6 @@ static void act_netem(struct churn *ch)
 	ch->netem_on = !ch->netem_on;
 }
 
-static int load_module_path(const char *path, const char *params);
 
 /* rmmod while sockets exist (the churn holds one): refused, "in use". */
 static void act_rmmod(struct churn *ch)
@@ -1958,7 +1957,7 @@ static void act_rmmod(struct churn *ch)
 
 		if (F.family != AF_TOY)
 			snprintf(params, sizeof(params), "family=%d", F.family);
-		if (load_module_path(ch->ko, params))
+		if (load_module(ch->ko, params))
 			churn_fail(ch, "reloading %s: %s", ch->ko, strerror(errno));
 	}
 }
@@ -2046,7 +2045,7 @@ static void read_trim(const char *path, char *buf, size_t n)
 			*p = *p == '\n' ? 0 : ' ';
 }
 
-static const char *find_ko(char *path, size_t n);
+static const char *storm_find_ko(char *path, size_t n);
 
 static int cmd_churn(int seconds)
 {
@@ -2063,7 +2062,7 @@ static int cmd_churn(int seconds)
 		ch.rng ^= (uint64_t)time(NULL) << 8 ^ getpid();
 	rnd64(&ch.rng);
 	signal(SIGPIPE, SIG_IGN);
-	ch.ko = find_ko(kobuf, sizeof(kobuf));
+	ch.ko = storm_find_ko(kobuf, sizeof(kobuf));
 	for (i = 0; i < 8; i++)
 		ch.held[i] = -1;
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ch.us))
@@ -2166,100 +2165,19 @@ static int cmd_churn(int seconds)
 
 /* ---- the module: which .ko, load, unload ------------------------------- */
 
-static char ko_buf[16 << 20];
-
-static ssize_t read_ko(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t len = 0, r;
-
-	if (fd < 0)
-		return -1;
-	while (len < (ssize_t)sizeof(ko_buf) - 1 &&
-	       (r = read(fd, ko_buf + len, sizeof(ko_buf) - 1 - len)) > 0)
-		len += r;
-	close(fd);
-	return len;
-}
-
-/*
- * Is @path the loaded module?  As rmmod_test.c: the loaded module's GNU
- * build-id note must appear in the file; without the note, the .ko must
- * at least be built for this kernel (vermagic).  NULL if it matches.
- */
-static const char *ko_mismatch(const char *path, char *why, size_t n)
-{
-	char note[256], *p;
-	ssize_t len = read_ko(path), nlen;
-	struct utsname u;
-	size_t i;
-	int fd;
-
-	if (len < 0) {
-		snprintf(why, n, "%s: %s", path, strerror(errno));
-		return why;
-	}
-	fd = open(TOY_SYSFS_MODULE "/notes/.note.gnu.build-id", O_RDONLY);
-	if (fd >= 0) {
-		nlen = read(fd, note, sizeof(note));
-		close(fd);
-		if (nlen > 16) {
-			if (memmem(ko_buf, len, note, nlen))
-				return NULL;
-			snprintf(why, n, "%s is not the loaded build (build-id)",
-				 path);
-			return why;
-		}
-	}
-	uname(&u);
-	p = memmem(ko_buf, len, "vermagic=", 9);
-	if (!p) {
-		snprintf(why, n, "%s: no vermagic", path);
-		return why;
-	}
-	p += 9;
-	for (i = 0; p + i < ko_buf + len && p[i] && p[i] != ' '; i++)
-		;
-	if (i != strlen(u.release) || strncmp(p, u.release, i)) {
-		snprintf(why, n, "%s is built for %.*s, this is %s", path,
-			 (int)i, p, u.release);
-		return why;
-	}
-	return NULL;
-}
-
 /* The TOY_KO candidate that is the loaded module, into @path; or NULL. */
-static const char *find_ko(char *path, size_t n)
+static const char *storm_find_ko(char *path, size_t n)
 {
-	char list[4096], why[512] = "TOY_KO is unset", *tok, *save = NULL;
-	const char *env = getenv("TOY_KO");
+	char why[512];
 
 	if (!toy_module_loaded()) {
 		diag("find-ko: af_toy.ko is not loaded");
 		return NULL;
 	}
-	snprintf(list, sizeof(list), "%s", env ? env : "");
-	for (tok = strtok_r(list, ":", &save); tok;
-	     tok = strtok_r(NULL, ":", &save)) {
-		if (!ko_mismatch(tok, why, sizeof(why))) {
-			snprintf(path, n, "%s", tok);
-			return path;
-		}
-		diag("find-ko: %s", why);
-	}
+	if (find_ko(path, n, why, sizeof(why)))
+		return path;
 	diag("find-ko: no TOY_KO candidate is the loaded module (%s)", why);
 	return NULL;
-}
-
-static int load_module_path(const char *path, const char *params)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	close(fd);
-	return ret;
 }
 
 /* delete_module, retried while "in use" for at most @ms: the last
@@ -2858,7 +2776,7 @@ int main(int argc, char **argv)
 		return cmd_churn(atoi(argv[2]));
 	}
 	if (!strcmp(argv[1], "find-ko")) {
-		if (!find_ko(path, sizeof(path)))
+		if (!storm_find_ko(path, sizeof(path)))
 			return 1;
 		printf("%s\n", path);
 		return 0;
@@ -2880,7 +2798,7 @@ int main(int argc, char **argv)
 		int fam = argc > 3 ? atoi(argv[3]) : AF_TOY;
 
 		family_params(params, sizeof(params), fam);
-		if (load_module_path(argv[2], params)) {
+		if (load_module(argv[2], params)) {
 			diag("finit_module(%s, \"%s\"): %s", argv[2], params,
 			     strerror(errno));
 			return 1;

@@ -56,6 +56,7 @@
 #include <stddef.h>
 #include <sys/un.h>
 
+#include "toy_pattern.h"
 #include "toy_util.h"
 
 #define CHUNK_MAX	(256 * 1024)
@@ -103,61 +104,7 @@ static double secs_since(long long t0)
 	return (now_ms() - t0) / 1000.0;
 }
 
-/* ---- the byte patterns ------------------------------------------------ */
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-/* The bytes [off, off + n) of the pseudo-random stream @key. */
-static void pat_fill(void *buf, size_t n, uint64_t key, uint64_t off)
-{
-	unsigned char *p = buf;
-
-	key = mix64(key);
-	while (n) {
-		uint64_t w = mix64(key ^ (off >> 3));
-		unsigned int i = off & 7;
-
-		if (i == 0 && n >= 8) {
-			memcpy(p, &w, 8);
-			p += 8;
-			off += 8;
-			n -= 8;
-			continue;
-		}
-		for (; i < 8 && n; i++, n--, off++)
-			*p++ = w >> (8 * i);
-	}
-}
-
-/* Index of the first byte of @buf that differs from the stream, or -1. */
-static long long pat_check(const void *buf, size_t n, uint64_t key,
-			   uint64_t off)
-{
-	unsigned char want[16384];
-	const unsigned char *p = buf;
-	size_t done = 0;
-
-	while (done < n) {
-		size_t k = n - done < sizeof(want) ? n - done : sizeof(want);
-
-		pat_fill(want, k, key, off + done);
-		if (memcmp(want, p + done, k)) {
-			size_t i;
-
-			for (i = 0; i < k; i++)
-				if (want[i] != p[done + i])
-					return done + i;
-		}
-		done += k;
-	}
-	return -1;
-}
+/* ---- sizes (the byte patterns are toy_pattern.h's) ------------------- */
 
 /* A small deterministic generator for sizes. */
 static uint64_t rnd_next(uint64_t *state)
@@ -226,9 +173,10 @@ static long long rec_check(const unsigned char *buf, size_t len, uint64_t key,
 					return b;
 		}
 		bad = pat_check(buf + 8, len - 8, key, off + 8);
-		return bad < 0 ? -1 : bad + 8;
+		return bad < 0 ? -1 : bad - (long long)off;
 	}
-	return pat_check(buf, len, key, off);
+	bad = pat_check(buf, len, key, off);
+	return bad < 0 ? -1 : bad - (long long)off;
 }
 
 /* ---- one end of the connection --------------------------------------------- */
@@ -311,9 +259,9 @@ static void rx_stream(struct end *e, unsigned char *buf, uint64_t *rs)
 	}
 	bad = pat_check(buf, k, e->rx_key, r);
 	if (bad >= 0) {
-		e->bad_off = r + bad;
+		e->bad_off = bad;
 		end_fail(e, EPROTO, "%s: byte %llu differs (read of %zd at %llu)",
-			 e->rx_dir, (unsigned long long)(r + bad), k,
+			 e->rx_dir, (unsigned long long)bad, k,
 			 (unsigned long long)r);
 		return;
 	}
