@@ -553,10 +553,13 @@ static void toy_stream_retransmit_head(struct sock *sk)
 
 	if (!skb || skb == st->send_head)
 		return;		/* nothing was sent yet */
-	TOY_SKB_CB(skb)->retrans = 1;
-	toy_stream_transmit(sk, skb);
-	st->undo_retrans++;
+	/* Counted first: whoever sees the frame (a tap runs inside the
+	 * transmit) sees the count too.
+	 */
 	TOY_INC_STATS(toy_pernet(sock_net(sk)), TOY_MIB_RETRANSSEGS);
+	TOY_SKB_CB(skb)->retrans = 1;
+	st->undo_retrans++;
+	toy_stream_transmit(sk, skb);
 }
 
 /*
@@ -1272,7 +1275,9 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		goto drop;
 	}
 	toy_stream_rcv_in_order(sk, skb, fl);
-	toy_stream_send_ack(sk);
+	/* Not after an orphan reset the peer for data nobody will read. */
+	if (sk->sk_state != TOY_CLOSE)
+		toy_stream_send_ack(sk);
 	return;
 drop:
 	kfree_skb(skb);
