@@ -90,22 +90,8 @@ inet)
 esac
 diag "socat $(socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/\1/p'), domain $FAM ($MODE)"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/socat_stream_test.XXXXXX") || {
-	echo "Bail out! mktemp failed"
-	exit 1
-}
-PIDS=""
-cleanup() {
-	local p
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
+tap_scratch socat_stream_test
 
 # hexaddr PORT -> the generic socat address of 127.0.0.1:PORT
 hexaddr() {

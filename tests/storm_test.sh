@@ -142,24 +142,8 @@ if [ ! -d /sys/module/af_toy ]; then
 fi
 FAM=$(cat /sys/module/af_toy/parameters/family)
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/storm_test.XXXXXX") || {
-	echo "Bail out! mktemp failed"
-	echo "# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0"
-	exit 1
-}
-PIDS=""
-cleanup() {
-	local p
-
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
+tap_scratch storm_test
 
 # get FILE KEY [DEFAULT]: a value from a results file
 get() {

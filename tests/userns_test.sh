@@ -89,24 +89,9 @@ fi
 modprobe -q sch_netem 2>/dev/null
 
 # nobody must be able to write the scratch files
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/userns_test.XXXXXX") || {
-	echo "Bail out! mktemp failed"
-	exit 1
-}
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
+tap_scratch userns_test
 chown "$NOBODY:$NOBODY" "$TMP"
-PIDS=""
-cleanup() {
-	local p
-
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
 # in_userns SCRIPT [ARG...]: run the sh SCRIPT as nobody, root in a new
 # user and network namespace; its output goes to $TMP/out, errors to
