@@ -43,11 +43,12 @@
 # the module unloaded and caches dropped:
 #   - SUnreclaim (/proc/meminfo) may grow by at most LOADCYCLE_SLAB_TOL_KB
 #     (default 1024 KiB; measured on 6.1: -60..-12 KiB), and no cache in
-#     /proc/slabinfo may gain more than max(64, cycles / 2) objects (one
-#     object leaked every other cycle, of any size, fails; measured: at
-#     most +42 objects, in 20, 100 and 500 cycles alike; not on a KASAN
-#     kernel, whose quarantine holds freed objects - kmemleak checks
-#     there);
+#     /proc/slabinfo may gain more than max(128, cycles / 2) objects,
+#     read again until deferred (RCU, workqueue) frees have run.  So one
+#     object leaked per cycle fails from 128 cycles on; kernel noise seen
+#     in 30 cycles: up to 106 objects in one cache without the re-reads,
+#     59 with them.  Not checked on a KASAN kernel, whose quarantine holds
+#     freed objects: kmemleak checks there;
 #   - module memory (the /proc/vmallocinfo areas allocated by
 #     load_module/module_alloc/execmem) must be back to its size exactly,
 #     and Percpu (/proc/meminfo) within LOADCYCLE_PERCPU_TOL_KB (default
@@ -303,7 +304,7 @@ part2() {
 	su1=$(get "$TMP/cycles.res" cycles_sunreclaim_after 0)
 	diag "SUnreclaim $su0 -> $su1 KiB ($((su1 - su0)) KiB, tolerance $SLAB_TOL); Slab $(get "$TMP/cycles.res" cycles_slab_before) -> $(get "$TMP/cycles.res" cycles_slab_after) KiB"
 	grow=$(get "$TMP/cycles.res" cycles_slab_cache_growth 0)
-	growmax=$((CYCLES / 2 > 64 ? CYCLES / 2 : 64))
+	growmax=$((CYCLES / 2 > 128 ? CYCLES / 2 : 128))
 	if grep -qw kasan_quarantine_reduce /proc/kallsyms; then
 		# freed objects wait in KASAN's quarantine, still counted as
 		# in use: kmemleak (vm.sh's scans) is the leak check there

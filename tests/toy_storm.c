@@ -2439,16 +2439,14 @@ static int slabinfo(struct slabcache *c)
 	return n;
 }
 
-/* Show the caches that grew most (in bytes) between two snapshots;
- * return the largest growth of any cache in objects. */
-static long long slab_growth(struct slabcache *a, int na, struct slabcache *b,
-			     int nb)
+/* The largest growth of any cache between two snapshots, in objects. */
+static long long max_growth(struct slabcache *a, int na, struct slabcache *b,
+			    int nb, const char **which)
 {
-	int shown = 0, i, j;
-	bool used[NCACHE] = { false };
 	long long most = 0;
-	const char *which = "none";
+	int i, j;
 
+	*which = "none";
 	for (j = 0; j < nb; j++) {
 		long long before = 0;
 
@@ -2459,9 +2457,22 @@ static long long slab_growth(struct slabcache *a, int na, struct slabcache *b,
 			}
 		if (b[j].objs - before > most) {
 			most = b[j].objs - before;
-			which = b[j].name;
+			*which = b[j].name;
 		}
 	}
+	return most;
+}
+
+/* Show the caches that grew most (in bytes) between two snapshots;
+ * return the largest growth of any cache in objects. */
+static long long slab_growth(struct slabcache *a, int na, struct slabcache *b,
+			     int nb)
+{
+	int shown = 0, i, j;
+	bool used[NCACHE] = { false };
+	const char *which;
+	long long most = max_growth(a, na, b, nb, &which);
+
 	diag("  most objects gained by one cache: %lld (%s)", most, which);
 
 	while (shown < 6) {
@@ -2493,6 +2504,37 @@ static long long slab_growth(struct slabcache *a, int na, struct slabcache *b,
 		shown++;
 	}
 	return most;
+}
+
+/*
+ * The largest growth of one cache, once deferred frees have run.  Objects
+ * freed after an RCU grace period or by a workqueue (kernfs nodes of the
+ * unloaded module's sysfs files, say) still count for a while after the
+ * last unload, and only ever make a cache shrink; a leak stays.  So read
+ * again, every 50 ms for at most 2 s, keeping the smallest growth, until
+ * it is zero or five readings in a row bring nothing smaller.
+ */
+static long long settled_growth(struct slabcache *s0, int n0,
+				struct slabcache *s1, int *n1)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	static struct slabcache t[NCACHE];
+	const char *which;
+	long long g = max_growth(s0, n0, s1, *n1, &which), g2;
+	int i, nt, same = 0;
+
+	for (i = 0; i < 40 && g > 0 && same < 5; i++) {
+		nanosleep(&ts, NULL);
+		nt = slabinfo(t);
+		g2 = max_growth(s0, n0, t, nt, &which);
+		same = g2 < g ? 0 : same + 1;
+		if (g2 < g) {
+			g = g2;
+			memcpy(s1, t, sizeof(t));
+			*n1 = nt;
+		}
+	}
+	return slab_growth(s0, n0, s1, *n1);	/* shows that snapshot */
 }
 
 static int cmd_cycles(int n, const char *ko)
@@ -2599,7 +2641,8 @@ out:
 		     m0.vmod, m1.vmod, m1.vmod - m0.vmod, m0.vall, m1.vall,
 		     m1.vall - m0.vall);
 		diag("slab caches that grew most:");
-		result("cycles_slab_cache_growth", slab_growth(s0, n0, s1, n1));
+		result("cycles_slab_cache_growth",
+		       settled_growth(s0, n0, s1, &n1));
 		result("cycles_slab_before", m0.slab);
 		result("cycles_slab_after", m1.slab);
 		result("cycles_sunreclaim_before", m0.sunreclaim);
