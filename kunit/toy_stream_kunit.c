@@ -524,6 +524,7 @@ void toy_snap(struct socket *sock, struct toy_snap *s)
 	s->retries = st->retries;
 	s->dupacks = st->dupacks;
 	s->in_recovery = st->in_recovery;
+	s->reordering = st->reordering;
 	s->heard = st->heard;
 	s->state = sk->sk_state;
 	s->err = sk->sk_err;

@@ -182,6 +182,7 @@ void toy_conn_expect_mib(struct toy_conn *c, const struct toy_kunit_mib *before,
  * @retries: ditto
  * @dupacks: ditto
  * @in_recovery: ditto
+ * @reordering: ditto
  * @heard: ditto
  * @state: sk_state
  * @err: sk_err
@@ -209,6 +210,7 @@ struct toy_snap {
 	unsigned int		retries;
 	unsigned int		dupacks;
 	bool			in_recovery;
+	unsigned int		reordering;
 	bool			heard;
 	int			state;
 	int			err;

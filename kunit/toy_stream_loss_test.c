@@ -328,6 +328,49 @@ static void toy_loss_dupacks_once(struct kunit *test)
 }
 
 /*
+ * The link reordered: the resend that three duplicate ACKs set off comes
+ * back flagged D-SACK, the peer had that segment already.  Nothing was
+ * lost, so the recovery ends (SpuriousRetrans), and from now on it takes
+ * twice as many duplicate ACKs to mean a loss.  A D-SACK outside a
+ * recovery changes nothing.
+ */
+static void toy_loss_dsack_undo(struct kunit *test)
+{
+	struct toy_kunit_mib before, delta = {};
+	struct toy_conn c;
+	struct toy_seg seg;
+	struct toy_snap s;
+
+	toy_loss_in_flight(test, &c, LOSS_K);
+	toy_kunit_mib_read(toy_kunit_tn(), &before);
+	KUNIT_ASSERT_EQ(test, toy_loss_dupacks(&c, 3, &seg), 1U);
+	toy_snap(c.sock, &s);
+	KUNIT_ASSERT_TRUE(test, s.in_recovery);
+	KUNIT_EXPECT_EQ(test, s.reordering, 3U);
+
+	KUNIT_ASSERT_EQ(test, toy_conn_send(&c, TOY_F_ACK | TOY_F_DSACK,
+					    c.rcv_nxt, c.snd_una, 0),
+			NET_RX_SUCCESS);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_FALSE(test, s.in_recovery);
+	KUNIT_EXPECT_EQ(test, s.reordering, 6U);
+
+	KUNIT_ASSERT_EQ(test, toy_conn_send(&c, TOY_F_ACK | TOY_F_DSACK,
+					    c.rcv_nxt, c.snd_una, 0),
+			NET_RX_SUCCESS);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.reordering, 6U);
+	KUNIT_EXPECT_EQ(test, toy_loss_drain(&c, NULL), 0U);
+
+	c.rexmit_ok = true;
+	toy_conn_ack_all(&c, TOY_ESTABLISHED);
+	delta.v[TOY_MIB_RETRANSSEGS] = 1;
+	delta.v[TOY_MIB_FASTRETRANS] = 1;
+	delta.v[TOY_MIB_SPURIOUSRETRANS] = 1;
+	toy_conn_expect_mib(&c, &before, &delta);
+}
+
+/*
  * A timeout resends the oldest segment only (Timeouts), not the whole
  * flight, and backs off: the next expiry comes twice as late and again
  * resends only the oldest.  snd_nxt did not move back, so an ACK of
@@ -764,6 +807,7 @@ static struct kunit_case toy_stream_loss_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_loss_ofo_beyond_window, toy_sides_gen_params),
 	KUNIT_CASE(toy_loss_ofo_prune),
 	KUNIT_CASE_PARAM(toy_loss_dupacks_once, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_loss_dsack_undo, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_loss_rto_oldest, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_loss_rtt, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_loss_window_stale, toy_sides_gen_params),

@@ -353,6 +353,14 @@ struct flood {
 	int conns;		/* connections in each */
 };
 
+/* What the flooding processes share: the largest pool seen, and the
+ * orphans their namespaces reset for want of resources.
+ */
+struct flood_seen {
+	long peak;
+	long aborts;
+};
+
 /* The largest value seen, shared by the flooding processes. */
 static void note_peak(long *peak)
 {
@@ -369,7 +377,8 @@ static void note_peak(long *peak)
  * orphan probing for ever) and its child's receive queue.  The listener
  * stays open, holding all that, until @go closes.
  */
-static int flood_one(const struct flood *fl, long *peak, int ready, int go)
+static int flood_one(const struct flood *fl, struct flood_seen *seen,
+		     int ready, int go)
 {
 	static char buf[4 << 20];
 	int l, i, p;
@@ -388,8 +397,11 @@ static int flood_one(const struct flood *fl, long *peak, int ready, int go)
 			return 3;
 		send(c, buf, sizeof(buf), MSG_DONTWAIT);
 		close(c);
-		note_peak(peak);
+		note_peak(&seen->peak);
 	}
+	/* This namespace's count: orphans reset over net.toy.max_orphans. */
+	__atomic_add_fetch(&seen->aborts, fam_snmp(&fl->f, "AbortOnMemory"),
+			   __ATOMIC_RELAXED);
 	if (write(ready, "r", 1) != 1)
 		return 4;
 	if (read(go, &c, 1) < 0)	/* EOF: everyone has flooded */
@@ -399,24 +411,25 @@ static int flood_one(const struct flood *fl, long *peak, int ready, int go)
 }
 
 /*
- * As nobody, @nets namespaces flood at once; *out gets the largest pool
- * seen, or -1 if a flooder could not do its part.
+ * As nobody, @nets namespaces flood at once; *out gets what they saw, or
+ * a peak of -1 if a flooder could not do its part.
  */
 static void flood_child(void *arg, void *out)
 {
 	const struct flood *fl = arg;
 	int ready[2], go[2], i, status, bad = 0;
-	long *peak, *res = out;
+	struct flood_seen *seen, *res = out;
 	char c;
 
-	*res = -1;
-	peak = mmap(NULL, sizeof(*peak), PROT_READ | PROT_WRITE,
+	res->peak = -1;
+	seen = mmap(NULL, sizeof(*seen), PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (peak == MAP_FAILED || pipe(ready) || pipe(go) ||
+	if (seen == MAP_FAILED || pipe(ready) || pipe(go) ||
 	    setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
 	    setresuid(65534, 65534, 65534))
 		return;
-	*peak = 0;
+	seen->peak = 0;
+	seen->aborts = 0;
 	for (i = 0; i < fl->nets; i++) {
 		pid_t pid = fork();
 
@@ -424,7 +437,7 @@ static void flood_child(void *arg, void *out)
 			return;
 		if (!pid) {
 			close(go[1]);
-			_exit(flood_one(fl, peak, ready[1], go[0]));
+			_exit(flood_one(fl, seen, ready[1], go[0]));
 		}
 	}
 	close(go[0]);
@@ -432,12 +445,12 @@ static void flood_child(void *arg, void *out)
 	for (i = 0; i < fl->nets; i++)
 		if (read(ready[0], &c, 1) != 1)
 			bad = 1;
-	note_peak(peak);
+	note_peak(&seen->peak);
 	close(go[1]);
 	while (wait(&status) > 0)
 		bad |= !WIFEXITED(status) || WEXITSTATUS(status);
 	if (!bad)
-		*res = *peak;
+		*res = *seen;
 }
 
 /* Pages each CPU may hold back from the pool's counter (1 MiB each). */
@@ -463,7 +476,8 @@ TEST_F_TIMEOUT(stream, unprivileged_flood_stops_at_limits, 600)
 	const char *orph = "/proc/sys/net/toy/max_orphans";
 	struct flood fl = { .nets = 4, .conns = 50 };
 	char old_mem[128], old_orph[32];
-	long peak, hard;
+	struct flood_seen seen;
+	long hard;
 
 	if (!variant->toy)
 		SKIP(return, "AF_TOY's limits (TCP's are tcp_mem)");
@@ -477,18 +491,20 @@ TEST_F_TIMEOUT(stream, unprivileged_flood_stops_at_limits, 600)
 	hard = sysctl_long(mem, 2);
 	fl.f = self->f;
 
-	ASSERT_OK(run_in_child(flood_child, &fl, &peak, sizeof(peak)));
+	ASSERT_OK(run_in_child(flood_child, &fl, &seen, sizeof(seen)));
 	write_file(mem, old_mem);
 	write_file(orph, old_orph);
-	TH_LOG("%d namespaces x %d connections of 4 MiB: TOY-STREAM peaked at %ld pages (limit %ld)",
-	       fl.nets, fl.conns, peak, hard);
-	ASSERT_LE(0, peak);
+	TH_LOG("%d namespaces x %d connections of 4 MiB: TOY-STREAM peaked at %ld pages (limit %ld); %ld orphans reset (AbortOnMemory)",
+	       fl.nets, fl.conns, seen.peak, hard, seen.aborts);
+	ASSERT_LE(0, seen.peak);
+	/* More orphans than max_orphans were made: the limit reset some. */
+	EXPECT_LT(0, seen.aborts);
 	/*
 	 * The pool's counter lags by what each CPU caches (up to
 	 * SK_MEMORY_PCPU_RESERVE, 1 MiB, per CPU), and a charge is checked
 	 * before it is made.
 	 */
-	EXPECT_GE(hard + pcpu_slack() + 64, peak);
+	EXPECT_GE(hard + pcpu_slack() + 64, seen.peak);
 	/* Everything is given back once the listener is gone. */
 	EXPECT_TRUE(WAIT_UNTIL(proto_pages("TOY-STREAM") <= pcpu_slack()));
 	TH_LOG("after the flood: %ld pages", proto_pages("TOY-STREAM"));
