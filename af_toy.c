@@ -4,13 +4,16 @@
  *
  * This file is where system calls arrive.  It owns:
  *   - the address family (struct net_proto_family), which creates sockets;
- *   - the proto_ops table, one entry per BSD socket call, which checks the
- *     user's arguments and hands the work to the protocol (struct proto,
- *     implemented in toy_proto.c);
+ *   - the proto_ops tables, one entry per BSD socket call, which check the
+ *     user's arguments and hand the work to the protocol through
+ *     sk->sk_prot (struct proto: toy_dgram_prot in toy_dgram.c,
+ *     toy_stream_prot in toy_stream.c);
+ *   - the socket-state side of connect(), accept() and shutdown() for
+ *     streams (SS_*), as af_inet.c has it for TCP;
  *   - module init and exit, which bring the layers up and down in order.
  *
  * It never touches a port table, an sk_buff or a device: that is what the
- * layers below are for.
+ * layers below are for.  Layer: the top (see include/af_toy.h).
  *
  * References: a socket holds a reference on this module twice over, via
  * proto_ops.owner and proto.owner, so rmmod is refused while any AF_TOY
@@ -35,43 +38,6 @@ MODULE_PARM_DESC(family, "address family number to register (default "
 		 __stringify(AF_TOY) ")");
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_family);
 
-/* One struct proto per kind of socket, as inet has udp_prot and tcp_prot. */
-static struct proto toy_dgram_proto = {
-	.name		= "TOY",
-	.owner		= THIS_MODULE,
-	.obj_size	= sizeof(struct toy_sock),
-	.close		= toy_close,
-	.bind		= toy_bind,
-	.connect	= toy_dgram_connect,
-	.disconnect	= toy_dgram_disconnect,
-	.sendmsg	= toy_dgram_sendmsg,
-	.recvmsg	= toy_dgram_recvmsg,
-};
-
-static struct proto toy_stream_proto = {
-	.name		= "TOY-STREAM",
-	.owner		= THIS_MODULE,
-	.obj_size	= sizeof(struct toy_sock),
-	/* Stream memory is accounted as TCP's is (see toy_stream.c). */
-	.memory_allocated	= &toy_stream_memory_allocated,
-	.per_cpu_fw_alloc	= &toy_stream_fw_alloc,
-	.memory_pressure	= &toy_stream_memory_pressure,
-	.sockets_allocated	= &toy_stream_sockets_allocated,
-	.enter_memory_pressure	= toy_stream_enter_memory_pressure,
-	.leave_memory_pressure	= toy_stream_leave_memory_pressure,
-	.sysctl_mem		= toy_sysctl_mem,
-	.sysctl_rmem		= toy_sysctl_rmem,
-	.sysctl_wmem		= toy_sysctl_wmem,
-	.close		= toy_stream_close,
-	.bind		= toy_bind,
-	.connect	= toy_stream_connect,
-	.disconnect	= toy_stream_disconnect,
-	.shutdown	= toy_stream_shutdown,
-	.sendmsg	= toy_stream_sendmsg,
-	.recvmsg	= toy_stream_recvmsg,
-	.backlog_rcv	= toy_stream_backlog_rcv,
-};
-
 /**
  * toy_check_sockaddr() - validate a user-supplied struct sockaddr_toy
  * @uaddr: the address, already copied into the kernel
@@ -83,7 +49,7 @@ static struct proto toy_stream_proto = {
  *
  * Return: 0 if the address can be used, else a negative errno.
  */
-int toy_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
+static int toy_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
 {
 	const struct sockaddr_toy *sa = (const struct sockaddr_toy *)uaddr;
 
@@ -136,16 +102,33 @@ static int toy_dgram_sock_connect(struct socket *sock, struct sockaddr *uaddr,
 	return sk->sk_prot->connect(sk, uaddr, addr_len);
 }
 
+/* getsockname() and getpeername(), as inet_getname(). */
 static int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
-	return toy_fill_sockaddr(sock->sk, uaddr, peer);
+	struct sockaddr_toy *sa = (struct sockaddr_toy *)uaddr;
+	const struct toy_sock *ts = toy_sk(sock->sk);
+	int state = READ_ONCE(sock->sk->sk_state);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->stoy_family = toy_family;
+	if (peer) {
+		/* Connected: a datagram peer, or a stream past SYN_SENT. */
+		if (!READ_ONCE(ts->dport) || state == TOY_CLOSE ||
+		    state == TOY_SYN_SENT || state == TOY_LISTEN)
+			return -ENOTCONN;
+		sa->stoy_addr = READ_ONCE(ts->daddr);
+		sa->stoy_port = READ_ONCE(ts->dport);
+	} else {
+		sa->stoy_addr = READ_ONCE(ts->rcv_saddr);
+		sa->stoy_port = READ_ONCE(ts->sport);
+	}
+	return sizeof(*sa);
 }
 
 static int toy_dgram_ioctl(struct socket *sock, unsigned int cmd,
 			   unsigned long arg)
 {
 	struct sock *sk = sock->sk;
-	struct sk_buff *skb;
 	int amount;
 
 	switch (cmd) {
@@ -153,11 +136,7 @@ static int toy_dgram_ioctl(struct socket *sock, unsigned int cmd,
 		amount = sk_wmem_alloc_get(sk);
 		break;
 	case SIOCINQ:
-		/* Like UDP: the size of the next datagram, not the total. */
-		spin_lock_bh(&sk->sk_receive_queue.lock);
-		skb = skb_peek(&sk->sk_receive_queue);
-		amount = skb ? skb->len : 0;
-		spin_unlock_bh(&sk->sk_receive_queue.lock);
+		amount = toy_dgram_inq(sk);
 		break;
 	default:
 		/* Lets the core handle device ioctls such as SIOCGIFFLAGS. */
@@ -487,16 +466,17 @@ static int toy_create(struct net *net, struct socket *sock, int protocol,
 	const struct proto_ops *ops;
 	struct proto *prot;
 	struct sock *sk;
+	int err;
 
 	switch (sock->type) {
 	case SOCK_DGRAM:
 		ops = &toy_dgram_ops;
-		prot = &toy_dgram_proto;
+		prot = &toy_dgram_prot;
 		break;
 	case SOCK_STREAM:
 	case SOCK_SEQPACKET:
 		ops = &toy_stream_ops;
-		prot = &toy_stream_proto;
+		prot = &toy_stream_prot;
 		break;
 	default:
 		return -ESOCKTNOSUPPORT;
@@ -513,9 +493,15 @@ static int toy_create(struct net *net, struct socket *sock, int protocol,
 	sock_init_data(sock, sk);
 	sk->sk_protocol = protocol;
 	toy_sock_init(sk);
-	if (prot == &toy_stream_proto)
-		toy_stream_init_sock(sk);
-	return 0;
+	if (!sk->sk_prot->init)
+		return 0;
+	err = sk->sk_prot->init(sk);
+	if (err) {
+		/* As inet_create(): undo it through the normal last close. */
+		sk->sk_prot->close(sk, 0);
+		sock->sk = NULL;
+	}
+	return err;
 }
 
 /* Not const: .family is filled in at load time from the module parameter. */
@@ -525,9 +511,11 @@ static struct net_proto_family toy_family_ops = {
 };
 
 /*
- * Bring-up order: the protocol's slab, then per-namespace state (port
- * tables and toy0), then the receive handler, and last the family, so no
- * socket can exist before everything it needs.  Exit is the exact reverse.
+ * Bring-up order: the stream memory pool, the protocols' slabs, then
+ * per-namespace state, each file's part in turn (toy_proto.c: counters,
+ * socket list, toy0; toy_port.c: port tables; toy_proc.c: /proc and
+ * sysctl), then the receive handler, and last the family, so no socket
+ * can exist before everything it needs.  Exit is the exact reverse.
  */
 static int __init af_toy_init(void)
 {
@@ -546,15 +534,21 @@ static int __init af_toy_init(void)
 	if (err)
 		goto out;
 
-	err = proto_register(&toy_dgram_proto, 1);
+	err = proto_register(&toy_dgram_prot, 1);
 	if (err)
 		goto out_mem;
-	err = proto_register(&toy_stream_proto, 1);
+	err = proto_register(&toy_stream_prot, 1);
 	if (err)
 		goto out_dgram;
 	err = register_pernet_device(&toy_net_ops);
 	if (err)
 		goto out_stream;
+	err = register_pernet_device(&toy_port_net_ops);
+	if (err)
+		goto out_net;
+	err = register_pernet_device(&toy_proc_net_ops);
+	if (err)
+		goto out_port;
 	dev_add_pack(&toy_packet_type);
 	err = sock_register(&toy_family_ops);
 	if (err) {
@@ -568,11 +562,15 @@ static int __init af_toy_init(void)
 
 out_pack:
 	dev_remove_pack(&toy_packet_type);
+	unregister_pernet_device(&toy_proc_net_ops);
+out_port:
+	unregister_pernet_device(&toy_port_net_ops);
+out_net:
 	unregister_pernet_device(&toy_net_ops);
 out_stream:
-	proto_unregister(&toy_stream_proto);
+	proto_unregister(&toy_stream_prot);
 out_dgram:
-	proto_unregister(&toy_dgram_proto);
+	proto_unregister(&toy_dgram_prot);
 out_mem:
 	toy_stream_mem_exit();
 out:
@@ -583,11 +581,13 @@ static void __exit af_toy_exit(void)
 {
 	sock_unregister(toy_family);
 	dev_remove_pack(&toy_packet_type);
+	unregister_pernet_device(&toy_proc_net_ops);
+	unregister_pernet_device(&toy_port_net_ops);
 	unregister_pernet_device(&toy_net_ops);
 	/* Sockets are freed by RCU callbacks that run our sk_destruct. */
 	rcu_barrier();
-	proto_unregister(&toy_stream_proto);
-	proto_unregister(&toy_dgram_proto);
+	proto_unregister(&toy_stream_prot);
+	proto_unregister(&toy_dgram_prot);
 	toy_stream_mem_exit();
 }
 

@@ -6,16 +6,27 @@
  * header is pushed in front of the payload, and how a received frame is
  * checked before anyone trusts a byte of it.
  *
- *   transmit:  toy_skb_alloc_send()   payload copied in, charged to sender
+ *   transmit:  toy_skb_alloc_send()   a datagram's payload copied in,
+ *                                     charged to the sender
+ *              toy_skb_alloc_data()   a stream segment's payload copied in
+ *              toy_skb_alloc_ctl()    a header-only frame (ACK, RST, ...)
+ *              toy_skb_split()        a stream segment cut to fit a window
  *              toy_skb_push_hdr()     header + checksum in front of it
  *   receive:   toy_skb_validate()     header checked, frame trimmed,
  *                                     checksum verified, header pulled
+ *              toy_skb_flow()         the header read into a toy_flow
+ *   replies:   toy_flow_reply()       a toy_flow with the ends swapped
  *
- * Memory accounting: a sending socket is charged for its frames through
+ * It is a leaf: it calls nothing else in the module.
+ *
+ * Memory accounting: a datagram socket is charged for its frames through
  * sock_alloc_send_pskb() (sk_wmem_alloc, bounded by SO_SNDBUF); the charge
  * ends when the device orphans the frame.  The receiving socket is charged
  * when sock_queue_rcv_skb() queues it (sk_rmem_alloc, bounded by
- * SO_RCVBUF) and uncharged when the reader frees it.
+ * SO_RCVBUF) and uncharged when the reader frees it.  A stream segment
+ * is charged by the stream files instead: to sk_wmem_queued while it
+ * waits for its acknowledgment (toy_stream_output.c), and to sk_rmem_alloc
+ * and the protocol's pool when received (toy_stream_input.c).
  */
 
 #include <linux/skbuff.h>
@@ -237,6 +248,21 @@ void toy_skb_flow(const struct sk_buff *skb, struct toy_flow *fl)
 	fl->seq = ntohl(th->seq);
 	fl->ack = ntohl(th->ack);
 	fl->window = ntohs(th->window);
+}
+
+/**
+ * toy_flow_reply() - the addressing of a reply to a frame
+ * @in: the frame's header
+ * @out: set to a header with addresses and ports swapped, the same type,
+ *	 and everything else zero; the caller fills in flags and numbers
+ */
+void toy_flow_reply(const struct toy_flow *in, struct toy_flow *out)
+{
+	*out = (struct toy_flow){
+		.saddr = in->daddr, .daddr = in->saddr,
+		.sport = in->dport, .dport = in->sport,
+		.type = in->type,
+	};
 }
 
 #define TOY_F_ALL	(TOY_F_DATA | TOY_F_SYN | TOY_F_ACK | TOY_F_FIN | \

@@ -1,18 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * af_toy.h - what the four layers of AF_TOY share.
+ * af_toy.h - what the layers of AF_TOY share.
  *
- *   socket layer   af_toy.c      proto_ops: syscall entry, argument checks
+ *   socket layer  af_toy.c             proto_ops: system calls arrive,
+ *        |                             arguments are checked
+ *        v
+ *   protocols     toy_dgram.c          struct proto for SOCK_DGRAM (udp.c)
+ *        |        toy_stream*.c        struct proto for SOCK_STREAM and
+ *        |                             SOCK_SEQPACKET (tcp*.c); see
+ *        |                             toy_stream.h and toy_stream.c
+ *        v
+ *   port tables   toy_port.c           bind, lookup by port (inet_hashtables.c)
  *        |
- *   protocol       toy_proto.c   struct proto: ports, demux, datagrams, /proc
+ *        v
+ *   core          toy_proto.c          per-namespace state, routing,
+ *        |                             toy_xmit() down, toy_rcv() up
+ *        v
+ *   buffers       toy_skb.c            sk_buff: header build/validate
  *        |
- *   buffers        toy_skb.c     sk_buff: header build/validate, accounting
- *        |
- *   device         toy_netdev.c  net_device toy0: transmit, loop back, stats
+ *        v
+ *   device        toy_netdev.c         net_device toy0: transmit, loop back
  *
- * Data goes down the stack once (sendmsg -> dev_queue_xmit) and up once
- * (packet_type handler -> socket receive queue).  No layer reaches around
- * the one below it.
+ *   beside them   toy_proc.c           /proc/net/toy, toy_snmp, sysctls
+ *
+ * Calls go down this map, never up, with one exception: toy_rcv(), the
+ * packet_type handler in toy_proto.c, hands each received frame up to
+ * toy_dgram_rcv() or toy_stream_rcv() by type.  That is the registered
+ * receive upcall, as a packet_type's .func and inet_protos are for IPv4.
+ * Data goes down the stack once (sendmsg -> toy_xmit() ->
+ * dev_queue_xmit()) and up once (toy_rcv() -> a socket's receive queue).
+ * Within the stream files the split is by context (calls, input, output,
+ * timer), and they call each other as TCP's do.  docs/architecture.md
+ * draws the same map with the functions a frame passes through.
  */
 #ifndef _AF_TOY_H
 #define _AF_TOY_H
@@ -66,92 +85,13 @@ enum {
 };
 
 /**
- * struct toy_stream_sock - connection state of a stream or seqpacket socket
- * @snd_una: oldest sequence number not yet acknowledged by the peer
- * @snd_nxt: sequence number after the highest one ever transmitted; it
- *	     never moves back, so an acknowledgment up to it is always valid
- * @snd_wnd: bytes the peer can take beyond @snd_una (its receive window)
- * @snd_wl1: sequence number of the segment that last set @snd_wnd; only a
- *	     newer segment may change the window (tcp_may_update_window())
- * @max_wnd: the largest window the peer has offered
- * @high_seq: recovery point (RFC 6582): @snd_nxt when loss recovery began;
- *	      recovery ends once everything up to it is acknowledged
- * @write_seq: sequence number after the last byte queued by the user;
- *	       [@snd_una, @write_seq) is in sk_write_queue
- * @rcv_nxt: next sequence number expected from the peer
- * @rcv_edge: @rcv_nxt plus the window last advertised
- * @rcv_ratio: payload bytes per 256 bytes of memory (truesize) that
- *	       received segments have cost, a running average; converts free
- *	       receive buffer into a window, as TCP's scaling_ratio does
- * @copied_seq: next sequence number the user will read
- * @send_head: first skb of sk_write_queue never transmitted, or NULL
- * @ofo_queue: segments received beyond a gap, sorted by sequence number,
- *	       charged to sk_rmem_alloc and bounded by SO_RCVBUF
- * @timer: retransmission, zero-window probe, or TIME_WAIT expiry
- * @srtt: smoothed round-trip time, jiffies << 3 (RFC 6298); 0: no sample
- * @rttvar: round-trip time variation, jiffies << 2
- * @rto: current retransmission timeout, jiffies; doubles on each expiry
- * @retries: expiries since the last progress (for an orphan, since the
- *	      last acknowledgment of new data: answered probes do not count)
- * @dupacks: duplicate acknowledgments in a row
- * @reordering: duplicate acknowledgments that mean a loss (3, as TCP's
- *		tcp_reordering; doubled, up to TOY_MAX_REORDERING, each time a
- *		fast retransmission proves spurious: the link reorders)
- * @undo_retrans: retransmissions of the current recovery not yet shown
- *		  to be needless by a D-SACK; 0 with some sent: all were
- * @in_recovery: a loss is being repaired: one retransmission per partial
- *		 acknowledgment, duplicate acknowledgments ignored
- * @heard: the peer has sent something since the handshake, so it knows
- *	   the connection exists (see toy_stream_confirm())
- * @orphan: closed by its user, still finishing, and counted against
- *	    net.toy.max_orphans
- * @accept_queue: listener: established children not yet accepted
- * @accept_node: child: its entry in the listener's @accept_queue
- *
- * Locking: everything here is guarded by the socket lock, which the
- * receive path and the timer take with bh_lock_sock() (deferring to the
- * socket backlog when a process owns the socket) and process context with
- * lock_sock().  @rcv_nxt, @copied_seq, @write_seq and @snd_una are also
- * read locklessly, with READ_ONCE(), by poll() and ioctl(), so every write
- * to them is a WRITE_ONCE().
- */
-struct toy_stream_sock {
-	u32			snd_una;
-	u32			snd_nxt;
-	u32			snd_wnd;
-	u32			snd_wl1;
-	u32			max_wnd;
-	u32			high_seq;
-	u32			write_seq;
-	u32			rcv_nxt;
-	u32			rcv_edge;
-	u32			rcv_ratio;
-	u32			copied_seq;
-	struct sk_buff		*send_head;
-	struct sk_buff_head	ofo_queue;
-	struct timer_list	timer;
-	u32			srtt;
-	u32			rttvar;
-	unsigned long		rto;
-	unsigned int		retries;
-	unsigned int		dupacks;
-	unsigned int		reordering;
-	unsigned int		undo_retrans;
-	bool			in_recovery;
-	bool			heard;
-	bool			orphan;
-	struct list_head	accept_queue;
-	struct list_head	accept_node;
-};
-
-/**
  * struct toy_sock - an AF_TOY socket
  * @sk: the generic socket; must stay first, sk_alloc() allocates a toy_sock
+ *	(a datagram socket) or a struct toy_stream_sock, which embeds it
  * @rcv_saddr: bound local address, or TOY_ADDR_ANY
  * @sport: bound local port, 0 while unbound
  * @daddr: connected peer address (valid in TOY_ESTABLISHED)
  * @dport: connected peer port (valid in TOY_ESTABLISHED)
- * @st: connection state, for stream and seqpacket sockets only
  *
  * Locking: all four address fields are written with lock_sock() held and,
  * for @rcv_saddr and @sport, the port table's lock too.  The receive path
@@ -164,7 +104,6 @@ struct toy_sock {
 	__be16			sport;
 	__be32			daddr;
 	__be16			dport;
-	struct toy_stream_sock	st;
 };
 
 /* Sequence numbers wrap: compare them as TCP's before()/after() do. */
@@ -181,6 +120,19 @@ static inline bool toy_seq_after(u32 a, u32 b)
 static inline struct toy_sock *toy_sk(const struct sock *sk)
 {
 	return container_of(sk, struct toy_sock, sk);
+}
+
+/* The toy type (TOY_TYPE_*, the header's type field) of a socket. */
+static inline u8 toy_type_of(const struct sock *sk)
+{
+	switch (sk->sk_type) {
+	case SOCK_STREAM:
+		return TOY_TYPE_STREAM;
+	case SOCK_SEQPACKET:
+		return TOY_TYPE_SEQPACKET;
+	default:
+		return TOY_TYPE_DGRAM;
+	}
 }
 
 /**
@@ -268,6 +220,8 @@ struct toy_net {
 struct toy_net *toy_pernet(const struct net *net);
 
 #define TOY_INC_STATS(tn, field)	this_cpu_inc((tn)->mib->mibs[field])
+#define TOY_SK_INC_STATS(sk, field) \
+	TOY_INC_STATS(toy_pernet(sock_net(sk)), field)
 
 /**
  * struct toy_flow - the header fields of one frame
@@ -327,71 +281,69 @@ enum toy_rx_verdict {
 	TOY_RX_BAD_CSUM,	/* checksum does not match */
 };
 
-/* af_toy.c: the socket layer */
-int toy_check_sockaddr(const struct sockaddr *uaddr, int addr_len);
+/*
+ * Functions one file calls in another, grouped by the file that defines
+ * them, from the top of the stack down.  The stream files share more
+ * among themselves, in toy_stream.h.
+ */
 
-/* toy_proto.c: the protocol */
-extern struct pernet_operations toy_net_ops;
-extern struct packet_type toy_packet_type;
-void toy_sock_init(struct sock *sk);
-void toy_sock_destruct(struct sock *sk);
-void toy_close(struct sock *sk, long timeout);
+/* toy_stream*.c: what the socket layer calls (the rest is in toy_stream.h) */
+extern struct proto toy_stream_prot;
+int toy_stream_mem_init(void);
+void toy_stream_mem_exit(void);
+int toy_stream_listen(struct sock *sk, int backlog);
+struct sock *toy_stream_accept(struct sock *sk, int flags, int *err);
+__poll_t toy_stream_poll(struct file *file, struct socket *sock,
+			 poll_table *wait);
+int toy_stream_inq(struct sock *sk);
+int toy_stream_outq(struct sock *sk);
+int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb);
+
+/* toy_dgram.c: datagram sockets */
+extern struct proto toy_dgram_prot;
+int toy_dgram_inq(struct sock *sk);
+int toy_dgram_rcv(struct toy_net *tn, struct sk_buff *skb);
+
+/* toy_port.c: port tables */
 int toy_bind(struct sock *sk, struct sockaddr *uaddr, int addr_len);
-int toy_dgram_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
-int toy_dgram_disconnect(struct sock *sk, int flags);
-int toy_dgram_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
-int toy_dgram_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
-		      int flags, int *addr_len);
-int toy_fill_sockaddr(const struct sock *sk, struct sockaddr *uaddr, int peer);
+int toy_autobind(struct sock *sk);
 int toy_port_bind(struct sock *sk, __be32 addr, u32 port);
 void toy_port_set_addr(struct sock *sk, __be32 addr);
 void toy_port_unbind(struct sock *sk);
 void toy_port_add_child(struct sock *parent, struct sock *child, __be32 addr);
 int toy_port_listen(struct sock *sk);
 int toy_port_connect(struct sock *sk, __be32 daddr, __be16 dport, int state);
-int toy_autobind(struct sock *sk);
 struct sock *toy_port_lookup(struct toy_net *tn, const struct toy_flow *fl,
 			     int (*score)(const struct sock *sk,
 					  const struct toy_flow *fl));
+int toy_port_for_each(struct toy_net *tn, const struct toy_flow *fl,
+		      int (*score)(const struct sock *sk,
+				   const struct toy_flow *fl),
+		      void (*visit)(struct sock *sk, void *arg), void *arg);
+void toy_port_range(const struct toy_net *tn, u32 *low, u32 *high);
+extern struct pernet_operations toy_port_net_ops;
+
+/* toy_proc.c: /proc/net/toy, /proc/net/toy_snmp, /proc/sys/net/toy */
+extern struct pernet_operations toy_proc_net_ops;
+
+/* toy_proto.c: per-namespace state, routing, the way down and the way up */
+extern struct pernet_operations toy_net_ops;
+extern struct packet_type toy_packet_type;
+void toy_sock_init(struct sock *sk);
+void toy_sock_destruct(struct sock *sk);
+void toy_sock_unlink(struct sock *sk);
 struct net_device *toy_route(struct sock *sk, __be32 daddr, int *err);
+struct net_device *toy_sk_dev(const struct sock *sk);
 __be32 toy_resolve(__be32 daddr);
 bool toy_addr_is_local(__be32 addr);
 unsigned int toy_max_payload(const struct net_device *dev);
-
-/* toy_stream.c: connection-oriented sockets */
-extern long toy_sysctl_mem[3];
-extern int toy_sysctl_rmem[2];
-extern int toy_sysctl_wmem[2];
-extern int toy_sysctl_max_orphans;
-extern int toy_sysctl_orphan_retries;
-extern atomic_long_t toy_stream_memory_allocated;
-extern unsigned long toy_stream_memory_pressure;
-DECLARE_PER_CPU(int, toy_stream_fw_alloc);
-extern struct percpu_counter toy_stream_sockets_allocated;
-void toy_stream_enter_memory_pressure(struct sock *sk);
-void toy_stream_leave_memory_pressure(struct sock *sk);
-int toy_stream_mem_init(void);
-void toy_stream_mem_exit(void);
-void toy_stream_init_sock(struct sock *sk);
-int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_len);
-int toy_stream_disconnect(struct sock *sk, int flags);
-int toy_stream_listen(struct sock *sk, int backlog);
-struct sock *toy_stream_accept(struct sock *sk, int flags, int *err);
-void toy_stream_shutdown(struct sock *sk, int how);
-void toy_stream_close(struct sock *sk, long timeout);
-int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len);
-int toy_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
-		       int flags, int *addr_len);
-int toy_stream_backlog_rcv(struct sock *sk, struct sk_buff *skb);
-int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb);
-__poll_t toy_stream_poll(struct file *file, struct socket *sock,
-			 poll_table *wait);
-int toy_stream_inq(struct sock *sk);
-int toy_stream_outq(struct sock *sk);
+int toy_xmit(struct net_device *dev, struct sk_buff *skb,
+	     const struct toy_flow *fl);
 
 #ifdef TOY_KUNIT
 extern const char *const toy_mib_names[TOY_MIB_MAX];
-struct sock *toy_lookup(struct toy_net *tn, const struct toy_flow *fl);
+const char *toy_state_name(int state);
+struct sock *toy_dgram_lookup(struct toy_net *tn, const struct toy_flow *fl);
 #endif
 
 /* toy_skb.c: sk_buff helpers */
@@ -404,6 +356,7 @@ struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
 				   struct msghdr *msg, size_t len, int *err);
 void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl);
 void toy_skb_flow(const struct sk_buff *skb, struct toy_flow *fl);
+void toy_flow_reply(const struct toy_flow *in, struct toy_flow *out);
 enum toy_rx_verdict toy_skb_validate(struct sk_buff *skb);
 
 /* toy_netdev.c: the toy net_device */

@@ -175,7 +175,7 @@ static struct sock *toy_demux_lookup(u16 sport, u16 dport)
 	struct sock *sk;
 
 	rcu_read_lock();
-	sk = toy_lookup(toy_kunit_tn(), &fl);
+	sk = toy_dgram_lookup(toy_kunit_tn(), &fl);
 	rcu_read_unlock();
 	if (sk)
 		sock_put(sk);	/* the tests only compare the pointer */
@@ -226,7 +226,7 @@ static void toy_demux_best_match(struct kunit *test)
 	toy_demux_expect_none(test, conn);
 }
 
-/* toy_lookup() returns its socket with a reference taken. */
+/* toy_dgram_lookup() returns its socket with a reference taken. */
 static void toy_demux_lookup_ref(struct kunit *test)
 {
 	struct toy_flow fl = toy_kunit_flow(PEER(7), PORT(7));
@@ -237,7 +237,7 @@ static void toy_demux_lookup_ref(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, toy_kunit_bind(rx, LO, PORT(7)), 0);
 	ref = refcount_read(&rx->sk->sk_refcnt);
 	rcu_read_lock();
-	sk = toy_lookup(toy_kunit_tn(), &fl);
+	sk = toy_dgram_lookup(toy_kunit_tn(), &fl);
 	rcu_read_unlock();
 	KUNIT_ASSERT_PTR_EQ(test, sk, rx->sk);
 	KUNIT_EXPECT_EQ(test, refcount_read(&sk->sk_refcnt), ref + 1);
@@ -247,13 +247,13 @@ static void toy_demux_lookup_ref(struct kunit *test)
 	/* Other port, other type: nothing. */
 	fl.dport = htons(PORT(8));
 	rcu_read_lock();
-	sk = toy_lookup(toy_kunit_tn(), &fl);
+	sk = toy_dgram_lookup(toy_kunit_tn(), &fl);
 	rcu_read_unlock();
 	KUNIT_EXPECT_NULL(test, sk);
 	fl.dport = htons(PORT(7));
 	fl.type = TOY_TYPE_STREAM;
 	rcu_read_lock();
-	sk = toy_lookup(toy_kunit_tn(), &fl);
+	sk = toy_dgram_lookup(toy_kunit_tn(), &fl);
 	rcu_read_unlock();
 	KUNIT_EXPECT_NULL(test, sk);
 }

@@ -46,6 +46,7 @@
 #include <net/checksum.h>
 #include <net/sock.h>
 
+#include "toy_stream.h"
 #include "toy_stream_kunit.h"
 
 /**
@@ -70,26 +71,6 @@ u16 toy_test_port(struct kunit *test, unsigned int n)
 }
 
 /* ---- states ------------------------------------------------------------ */
-
-const char *toy_state_name(int state)
-{
-	static const char *const names[] = {
-		[TOY_ESTABLISHED]	= "ESTABLISHED",
-		[TOY_SYN_SENT]		= "SYN_SENT",
-		[TOY_FIN_WAIT1]		= "FIN_WAIT1",
-		[TOY_FIN_WAIT2]		= "FIN_WAIT2",
-		[TOY_TIME_WAIT]		= "TIME_WAIT",
-		[TOY_CLOSE]		= "CLOSE",
-		[TOY_CLOSE_WAIT]	= "CLOSE_WAIT",
-		[TOY_LAST_ACK]		= "LAST_ACK",
-		[TOY_LISTEN]		= "LISTEN",
-		[TOY_CLOSING]		= "CLOSING",
-	};
-
-	if ((unsigned int)state >= ARRAY_SIZE(names) || !names[state])
-		return "?";
-	return names[state];
-}
 
 int toy_state(const struct socket *sock)
 {
@@ -504,7 +485,7 @@ static unsigned int toy_snap_unread(struct sock *sk, u32 copied_seq)
 void toy_snap(struct socket *sock, struct toy_snap *s)
 {
 	struct sock *sk = sock->sk;
-	struct toy_stream_sock *st = &toy_sk(sk)->st;
+	struct toy_stream_sock *st = toy_st(sk);
 	int inq;
 
 	memset(s, 0, sizeof(*s));

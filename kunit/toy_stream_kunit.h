@@ -38,7 +38,6 @@ int toy_test_init_ports(struct kunit *test, u16 base);
 u16 toy_test_port(struct kunit *test, unsigned int n);
 
 /* States */
-const char *toy_state_name(int state);
 int toy_state(const struct socket *sock);
 void toy_expect_state(struct kunit *test, const struct socket *sock, int want);
 void toy_assert_state(struct kunit *test, const struct socket *sock, int want);
