@@ -159,17 +159,6 @@ static struct toy_frm toy_frame_build(const struct toy_conn *c,
 	return (struct toy_frm){};
 }
 
-enum toy_reply {
-	R_NONE,		/* silence */
-	R_ACK,		/* ACK: seq snd_nxt, ack rcv_nxt + adv */
-	R_ACK_DUP,	/* the same for a segment that was all duplicate */
-	R_RST,		/* RST+ACK as for a frame nobody wants: seq = its ack,
-			 * ack = its seq + length (+1 for SYN, FIN)
-			 */
-	R_SYNACK,	/* the listener's SYN+ACK: seq cookie, ack seq + 1 */
-	R_ACK_OR_NONE,	/* where TCP allows both: an ACK as R_ACK, or silence */
-};
-
 static const char *const toy_reply_names[] = {
 	[R_NONE]	= "nothing",
 	[R_ACK]		= "ACK",
@@ -178,43 +167,6 @@ static const char *const toy_reply_names[] = {
 	[R_SYNACK]	= "SYN+ACK",
 	[R_ACK_OR_NONE]	= "ACK or nothing",
 };
-
-/* The socket must have answered @f with @reply, and nothing else. */
-static void toy_conn_expect_reply(struct toy_conn *c, enum toy_reply reply,
-				  const struct toy_frm *f, unsigned int adv)
-{
-	struct toy_seg seg;
-
-	switch (reply) {
-	case R_NONE:
-		break;
-	case R_ACK:
-		toy_conn_expect(c, TOY_F_ACK, c->snd_nxt, c->rcv_nxt + adv,
-				NULL);
-		break;
-	case R_ACK_DUP:
-		toy_conn_expect(c, TOY_TEST_ACK_DUP, c->snd_nxt,
-				c->rcv_nxt + adv, NULL);
-		break;
-	case R_RST:
-		toy_conn_expect(c, TOY_F_RST | TOY_F_ACK, f->ack,
-				f->seq + f->len + !!(f->flags & TOY_F_SYN) +
-				!!(f->flags & TOY_F_FIN), NULL);
-		break;
-	case R_SYNACK:
-		toy_conn_expect(c, TOY_F_SYN | TOY_F_ACK, c->isn, f->seq + 1,
-				NULL);
-		break;
-	case R_ACK_OR_NONE:
-		if (!toy_conn_pop(c, &seg))
-			break;
-		KUNIT_EXPECT_EQ(c->test, seg.flags, (unsigned int)TOY_F_ACK);
-		KUNIT_EXPECT_EQ(c->test, seg.seq, c->snd_nxt);
-		KUNIT_EXPECT_EQ(c->test, seg.ack, c->rcv_nxt + adv);
-		break;
-	}
-	toy_conn_expect_none(c);
-}
 
 /**
  * struct toy_row - one frame in one state of a client
