@@ -26,6 +26,10 @@
 #define TOY_KUNIT_NETDEV_PORT	24000
 #define TOY_KUNIT_STREAM_PORT	25000
 #define TOY_KUNIT_LOSS_PORT	26000
+#define TOY_KUNIT_LISTEN_PORT	27000
+#define TOY_KUNIT_DATA_PORT	28000
+#define TOY_KUNIT_RETRANS_PORT	29000
+#define TOY_KUNIT_CLOSE_PORT	30000
 
 /* The namespace every suite runs in, and its toy0. */
 static inline struct toy_net *toy_kunit_tn(void)

@@ -888,3 +888,45 @@ void toy_side_desc(const enum toy_side *side, char *desc)
 	strscpy(desc, *side == TOY_SIDE_CLIENT ? "client" : "accepted child",
 		KUNIT_PARAM_DESC_SIZE);
 }
+
+/* ---- replies (the state table, the listener) --------------------------- */
+
+/*
+ * The socket must have answered @f with @reply, and nothing else; @adv is
+ * how far @f moved rcv_nxt (payload taken, FIN), which an ACK acknowledges.
+ */
+void toy_conn_expect_reply(struct toy_conn *c, enum toy_reply reply,
+			   const struct toy_frm *f, unsigned int adv)
+{
+	struct toy_seg seg;
+
+	switch (reply) {
+	case R_NONE:
+		break;
+	case R_ACK:
+		toy_conn_expect(c, TOY_F_ACK, c->snd_nxt, c->rcv_nxt + adv,
+				NULL);
+		break;
+	case R_ACK_DUP:
+		toy_conn_expect(c, TOY_TEST_ACK_DUP, c->snd_nxt,
+				c->rcv_nxt + adv, NULL);
+		break;
+	case R_RST:
+		toy_conn_expect(c, TOY_F_RST | TOY_F_ACK, f->ack,
+				f->seq + f->len + !!(f->flags & TOY_F_SYN) +
+				!!(f->flags & TOY_F_FIN), NULL);
+		break;
+	case R_SYNACK:
+		toy_conn_expect(c, TOY_F_SYN | TOY_F_ACK, c->isn, f->seq + 1,
+				NULL);
+		break;
+	case R_ACK_OR_NONE:
+		if (!toy_conn_pop(c, &seg))
+			break;
+		KUNIT_EXPECT_EQ(c->test, seg.flags, (unsigned int)TOY_F_ACK);
+		KUNIT_EXPECT_EQ(c->test, seg.seq, c->snd_nxt);
+		KUNIT_EXPECT_EQ(c->test, seg.ack, c->rcv_nxt + adv);
+		break;
+	}
+	toy_conn_expect_none(c);
+}

@@ -251,4 +251,20 @@ void toy_listen_start(struct kunit *test, struct toy_conn *c, int backlog);
 u32 toy_listen_syn_isn(struct toy_conn *c, u32 isn);
 u32 toy_listen_syn(struct toy_conn *c);
 
+/* What the socket answers a frame from the peer (toy_conn_expect_reply()). */
+enum toy_reply {
+	R_NONE,		/* silence */
+	R_ACK,		/* ACK: seq snd_nxt, ack rcv_nxt + adv */
+	R_ACK_DUP,	/* the same for a segment that was all duplicate */
+	R_RST,		/* RST+ACK as for a frame nobody wants: seq = its ack,
+			 * ack = its seq + length (+1 for SYN, FIN)
+			 */
+	R_SYNACK,	/* the listener's SYN+ACK: seq cookie, ack seq + 1 */
+	R_ACK_OR_NONE,	/* where TCP allows both: an ACK as R_ACK, or silence */
+};
+
+/* The socket must have answered @f with @reply, and nothing else. */
+void toy_conn_expect_reply(struct toy_conn *c, enum toy_reply reply,
+			   const struct toy_frm *f, unsigned int adv);
+
 #endif /* _TOY_STREAM_KUNIT_H */

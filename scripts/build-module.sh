@@ -20,6 +20,13 @@ mkdir -p "$out/include"
 cp -pr "$top"/include/. "$out/include/"
 if [ -d "$top/kunit" ]; then
 	mkdir -p "$out/kunit"
+	# Kbuild compiles every kunit/*.c it finds here: drop the copy of a
+	# file since removed or renamed.
+	for f in "$out"/kunit/*.[ch]; do
+		if [ -f "$f" ] && [ ! -e "$top/kunit/${f##*/}" ]; then
+			rm -f "$f"
+		fi
+	done
 	cp -p "$top"/kunit/*.[ch] "$out/kunit/" 2>/dev/null || true
 fi
 
