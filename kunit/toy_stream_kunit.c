@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The stream fixture (toy_stream_kunit.h): what the suites "toy_stream"
- * and "toy_stream_loss" share.  A real SOCK_STREAM socket is driven by
+ * The stream fixture (toy_stream_kunit.h): what the stream suites
+ * (toy_stream_state, _listen, _data, _retransmit, _close, _loss) share.
+ * A real SOCK_STREAM socket is driven by
  * frames the test builds and injects into the packet_type handler,
  * impersonating the socket's peer; whatever the socket sends back is
  * captured on toy0 and checked field by field.
@@ -46,7 +47,6 @@
 #include <net/checksum.h>
 #include <net/sock.h>
 
-#include "toy_stream.h"
 #include "toy_stream_kunit.h"
 
 /**

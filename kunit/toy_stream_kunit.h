@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The stream fixture shared by the suites "toy_stream" and
- * "toy_stream_loss" (toy_stream_kunit.c): a real SOCK_STREAM socket under
+ * The stream fixture shared by the stream suites (toy_stream_state,
+ * _listen, _data, _retransmit, _close and _loss; toy_stream_kunit.c): a
+ * real SOCK_STREAM socket under
  * test, a peer the test plays by injecting frames, and a tap on toy0 that
  * captures whatever the socket sends.  See toy_stream_kunit.c for how the
  * peer and the tap work.
@@ -10,15 +11,17 @@
 #define _TOY_STREAM_KUNIT_H
 
 #include "toy_kunit.h"
+#include "toy_stream.h"
 
 #define LO		TOY_ADDR_LOOPBACK
 
-/* toy_stream.c's timers (private there): the first RTO and TIME_WAIT. */
-#define TOY_TEST_RTO		(HZ / 5)
-#define TOY_TEST_TIMEWAIT	(HZ / 2)
-/* The bounds of a measured RTO (TOY_RTO_MIN, TOY_RTO_MAX there). */
-#define TOY_TEST_RTO_MIN	max(HZ / 50, 2)
-#define TOY_TEST_RTO_MAX	(2 * HZ)
+/* The module's timers (include/toy_stream.h): the first RTO, TIME_WAIT,
+ * and the bounds of a measured RTO.
+ */
+#define TOY_TEST_RTO		TOY_RTO_INIT
+#define TOY_TEST_TIMEWAIT	TOY_TIMEWAIT_LEN
+#define TOY_TEST_RTO_MIN	TOY_RTO_MIN
+#define TOY_TEST_RTO_MAX	TOY_RTO_MAX
 
 /* The peer's initial sequence number: its byte stream wraps after 1 KiB. */
 #define PEER_ISN	0xfffffc00U
