@@ -2,10 +2,10 @@
 /*
  * The stream fixture (toy_stream_kunit.h): what the stream suites
  * (toy_stream_state, _listen, _data, _retransmit, _close, _loss) share.
- * A real SOCK_STREAM socket is driven by
- * frames the test builds and injects into the packet_type handler,
- * impersonating the socket's peer; whatever the socket sends back is
- * captured on toy0 and checked field by field.
+ * A real SOCK_STREAM socket is driven by frames the test builds and
+ * injects into the packet_type handler, impersonating the socket's peer;
+ * whatever the socket sends back is captured on toy0 and checked field by
+ * field.
  *
  * The peer.  The socket's own frames go down through toy0 and come back up
  * like any other, to be demultiplexed by port.  Nobody bound on the peer's
