@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite "toy_accounting": socket memory accounting (toy_skb.c,
- * toy_proto.c), through kernel sockets sending over toy0.
+ * toy_dgram.c), through kernel sockets sending over toy0.
  *
  * A sender's charge (sk_wmem_alloc) ends when toy0 transmits the frame; a
  * receiver is charged (sk_rmem_alloc) exactly the truesize of what it has

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite "toy_demux": the receive path (toy_rcv() and the datagram
- * demultiplexer in toy_proto.c).
+ * demultiplexer in toy_dgram.c).
  *
  * Frames are built with the module's own helpers and handed straight to
  * the packet_type handler, as the core would in softirq.  Checked: which

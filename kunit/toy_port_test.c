@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite "toy_port": the port table (toy_proto.c), driven through
+ * KUnit suite "toy_port": the port table (toy_port.c), driven through
  * kernel sockets in init_net and checked against the table itself.
  *
  * Explicit bind conflicts between wildcard and specific addresses with and

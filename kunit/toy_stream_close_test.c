@@ -16,7 +16,7 @@
  * completes the handshake).
  *
  * What is expected: the brief of each case, else the rules written in
- * toy_stream.c, else TCP's (RFC 9293).
+ * the toy_stream*.c files, else TCP's (RFC 9293).
  *
  * Timing: TIME_WAIT lasts 500 ms (TOY_TIMEWAIT_LEN); a test waits for it
  * at most ten times as long.  Where a FIN or data is in flight, a timer

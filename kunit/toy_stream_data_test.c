@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite "toy_stream_data": the byte stream of an open connection
- * (toy_stream.c).
+ * (toy_stream_data.c, toy_stream_input.c, toy_stream_output.c).
  *
  * Receiving: data in order (across the wrap of the sequence space),
  * duplicates and overlaps, a gap, the receive window.  Sending: the write
@@ -15,7 +15,7 @@
  * completes the handshake).
  *
  * What is expected: the brief of each case, else the rules written in
- * toy_stream.c, else TCP's (RFC 9293).
+ * the toy_stream*.c files, else TCP's (RFC 9293).
  *
  * Timing: the retransmission timeout starts at 200 ms (TOY_RTO_INIT); a
  * test waits for a timer at most ten times as long.  Where data is in

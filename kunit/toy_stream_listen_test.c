@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite "toy_stream_listen": opening a connection (toy_stream.c).
+ * KUnit suite "toy_stream_listen": opening a connection (toy_stream.c,
+ * toy_stream_listen.c).
  *
  * The handshake on both sides (sequence numbers, windows, addresses,
  * counters) and a refused connect(); a listener: its stateless SYN
@@ -15,7 +16,7 @@
  * completes the handshake).
  *
  * What is expected: the brief of each case, else the rules written in
- * toy_stream.c, else TCP's (RFC 9293).
+ * the toy_stream*.c files, else TCP's (RFC 9293).
  */
 
 #include <net/sock.h>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite "toy_stream_loss": a stream on a lossy link (toy_stream.c).
+ * KUnit suite "toy_stream_loss": a stream on a lossy link (toy_stream_input.c,
+ * toy_stream_ack.c, toy_stream_output.c, toy_stream_timer.c).
  *
  * The peer the test plays (the fixture of toy_stream_kunit.c) loses,
  * reorders and repeats segments, and forges acknowledgments, as netem and

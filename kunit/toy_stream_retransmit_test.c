@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite "toy_stream_retransmit": what the peer does not acknowledge
- * is sent again (toy_stream.c).
+ * is sent again (toy_stream_output.c, toy_stream_timer.c).
  *
  * The retransmission timeout and its backoff, fast retransmit on the
  * third duplicate ACK, a SYN resent until it is answered.  Recovery from
@@ -15,7 +15,7 @@
  * completes the handshake).
  *
  * What is expected: the brief of each case, else the rules written in
- * toy_stream.c, else TCP's (RFC 9293).
+ * the toy_stream*.c files, else TCP's (RFC 9293).
  *
  * Timing: the retransmission timeout starts at 200 ms (TOY_RTO_INIT); a
  * test waits for a timer at most ten times as long.  Fast retransmit must

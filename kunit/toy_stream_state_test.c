@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite "toy_stream_state": the stream state table (toy_stream.c).
+ * KUnit suite "toy_stream_state": the stream state table (toy_stream_input.c).
  *
  * Every kind of frame in every state a connection passes through, on a
  * client: the state it must be in afterwards, its answer (flags, seq,
@@ -10,7 +10,7 @@
  * injected frames and a tap on toy0: the fixture in toy_stream_kunit.c,
  * which all the toy_stream_* suites share.
  *
- * What is expected: the rules written in toy_stream.c, else TCP's
+ * What is expected: the rules written in the toy_stream*.c files, else TCP's
  * (RFC 9293).  toy_stream_tcp_rules holds the cases where only TCP's rules
  * decide.
  *
@@ -362,7 +362,7 @@ static const struct toy_row toy_rows[] = {
 };
 
 /*
- * TCP's rules where toy_stream.c says nothing.  RFC 9293 3.10.7.4 (and
+ * TCP's rules where the toy_stream*.c files say nothing.  RFC 9293 3.10.7.4 (and
  * RFC 5961 4): a SYN in a synchronized state is answered with a
  * "challenge" ACK, never silently dropped and never allowed to reset the
  * connection.  RFC 9293 3.10.7.4: a segment whose ACK acknowledges

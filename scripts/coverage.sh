@@ -20,9 +20,8 @@
 # 3. decodes them from the VM's output into build/coverage/ next to the
 #    .gcno files (each checked against the size and SHA-256 the guest
 #    printed), runs lcov with the gcov of the compiler that built the
-#    kernel, keeps only the module's own sources (af_toy.c, toy_proto.c,
-#    toy_stream.c, toy_skb.c, toy_netdev.c: not kunit/, not kernel
-#    headers) and writes:
+#    kernel, keeps only the module's own sources (the .c files at the top
+#    of the tree: not kunit/, not kernel headers) and writes:
 #      build/coverage/html/index.html   the annotated sources (genhtml)
 #      build/coverage/coverage.info     the lcov tracefile
 #      build/coverage/summary.txt       lines and functions per file
@@ -51,7 +50,7 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$top"
 out=$top/build/coverage
 vmlog=$out/vm.log
-sources=(af_toy.c toy_proto.c toy_stream.c toy_skb.c toy_netdev.c)
+sources=(*.c)	# the module's own: every .c at the top of the tree
 stream_progs=(stream_test stream_stress_test)
 
 timeout=3600
