@@ -7,8 +7,8 @@
 #   static        on the host: zero-warning W=1 builds for each kernel,
 #                 sparse, checkpatch --strict, kernel-doc
 #   vm-<kernel>   in a QEMU VM per stock kernel: the userspace suite
-#                 (tests/run-in-guest.sh), plus one check that the VM run
-#                 finished with a clean guest kernel log
+#                 (scripts/guest/run-in-guest.sh), plus one check that the
+#                 VM run finished with a clean guest kernel log
 #   kunit-debug   the KUnit suites on the debug kernel (KASAN, lockdep,
 #                 kmemleak), parsed by the kernel's kunit.py
 #   vm-debug      the userspace suite again, on the debug kernel; the VM
@@ -139,7 +139,7 @@ vm_suite() {	# vm_suite NAME MODULE VM.SH-KERNEL-ARGS...
 	fi
 	scripts/vm.sh "$@" --module "$ko" --timeout 2400 --log "$log" \
 		--env "TOY_KO=$top/$ko" \
-		-- "cd '$top' && tests/run-in-guest.sh" 2>&1 | tee "$log.out"
+		-- "cd '$top' && scripts/guest/run-in-guest.sh" 2>&1 | tee "$log.out"
 	rc=${PIPESTATUS[0]}
 	if ! add_summary "$log.out"; then
 		result fail "userspace suite on $name" "no summary line (exit $rc)"

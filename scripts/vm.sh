@@ -86,7 +86,7 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
-GUEST_INIT=$SCRIPT_DIR/guest-init.sh
+GUEST_INIT=$SCRIPT_DIR/guest/guest-init.sh
 CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/af_toy/vm
 
 # Bump when the initramfs layout changes so cached images are rebuilt.
