@@ -52,8 +52,31 @@ checkpatch_dir() {	# the scripts checkpatch needs, from linux-source-6.1
 	echo "$dir"
 }
 
-sources=(af_toy.c toy_proto.c toy_stream.c toy_skb.c toy_netdev.c
-	 include/af_toy.h include/toy_compat.h include/uapi/linux/toy.h)
+# module_c_sources: the C files of af_toy.ko, from Kbuild.  The objects
+# are those of every "af_toy-y :=" or "+=" line (joined across "\" line
+# ends, comments dropped); NAME.o comes from NAME.c unless Kbuild has a
+# rule "$(obj)/NAME.o: $(src)/OTHER.c" (toy_family.o from af_toy.c).
+# shellcheck disable=SC2016 # $(obj), $(src): make's, not the shell's
+module_c_sources() {
+	local -A from=()
+	local target prereq objs=() obj
+	while read -r target prereq _; do
+		[[ $target == '$(obj)/'*.o: && $prereq == '$(src)/'*.c ]] || continue
+		target=${target#'$(obj)/'}
+		from[${target%:}]=${prereq#'$(src)/'}
+	done <Kbuild
+	read -ra objs <<<"$(sed -e ':a' -e '/\\$/{N;s/\\\n/ /;ba' -e '}' Kbuild |
+		sed -nE -e 's/#.*//' -e 's/^[[:space:]]*af_toy-y[[:space:]]*[:+]?=//p' |
+		tr '\n' ' ')"
+	for obj in "${objs[@]}"; do
+		[[ $obj == *.o ]] && echo "${from[$obj]:-${obj%.o}.c}"
+	done | awk '!seen[$0]++'
+}
+
+# What checkpatch and kernel-doc read: those C files and every header.
+mapfile -t c_sources < <(module_c_sources)
+mapfile -t headers < <(find include -name '*.h' | LC_ALL=C sort)
+sources=("${c_sources[@]}" "${headers[@]}")
 
 static_checks() {
 	local k log cp
@@ -92,7 +115,7 @@ static_checks() {
 		fi
 		log=$logs/kernel-doc.log
 		{ "$cp/scripts/kernel-doc" -none "${sources[@]}"
-		  scripts/kdoc-coverage.py ./*.c; } >"$log" 2>&1
+		  scripts/kdoc-coverage.py "${c_sources[@]}"; } >"$log" 2>&1
 		if [ ! -s "$log" ]; then
 			result pass "kernel-doc on every non-static function, well-formed"
 		else
