@@ -41,7 +41,7 @@ demo:
 	$(MAKE) -s examples
 	scripts/vm.sh --kernel $$(scripts/kernels.sh 6.1) \
 		--module build/$$(scripts/kernels.sh 6.1)/af_toy.ko \
-		-- scripts/demo-guest.sh
+		-- scripts/guest/demo-guest.sh
 
 # Every test suite; the last line is "N passed, N failed, N skipped".
 check:

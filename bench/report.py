@@ -4,7 +4,7 @@
 
     report.py RESULTS.CSV OUTDIR
 
-RESULTS.CSV holds the rows bench/bench-guest.sh printed
+RESULTS.CSV holds the rows scripts/guest/bench-guest.sh printed
 (round,workload,param,family,metric,value).  Prints the table and the
 targets on stdout and writes OUTDIR/summary.csv, OUTDIR/targets.csv and
 the data files OUTDIR/plot/*.dat that bench/bench.gp draws.

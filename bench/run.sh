@@ -5,7 +5,7 @@
 #
 # Builds bench/toybench.c and af_toy.ko for the stock 6.1 kernel, boots
 # that kernel in QEMU with the module loaded (scripts/vm.sh; never the
-# host's kernel), runs bench/bench-guest.sh there, and leaves in
+# host's kernel), runs scripts/guest/bench-guest.sh there, and leaves in
 # build/bench/:
 #   console.log   the whole guest console
 #   results.csv   every measurement: round,workload,param,family,metric,value
@@ -16,9 +16,10 @@
 #
 # Knobs (environment): BENCH_REPS, BENCH_DUR, BENCH_SCALE_REPS,
 # BENCH_SCALE_SIZES, BENCH_SCALE_MSGS, BENCH_FLOOD_REPS, BENCH_FLOOD_RCVBUF,
-# BENCH_PP_CPUS, BENCH_CONN_CPUS, BENCH_ONLY (see bench/bench-guest.sh);
-# BENCH_KVM=1 boots with --kvm; BENCH_TIMEOUT (seconds, default 1800);
-# BENCH_REPORT_ONLY=1 redoes the table and plot from build/bench/results.csv.
+# BENCH_PP_CPUS, BENCH_CONN_CPUS, BENCH_ONLY (see
+# scripts/guest/bench-guest.sh); BENCH_KVM=1 boots with --kvm; BENCH_TIMEOUT
+# (seconds, default 1800); BENCH_REPORT_ONLY=1 redoes the table and plot
+# from build/bench/results.csv.
 # Defaults take 5 to 7 minutes under TCG on 2 cores (measured on a busy host).
 set -euo pipefail
 
@@ -65,7 +66,7 @@ if [[ ${BENCH_REPORT_ONLY:-0} != 1 ]]; then
 	echo "run.sh: booting $rel ($accel) with $ko; the guest's console follows" >&2
 	set +e
 	scripts/vm.sh --kernel "$rel" --module "$ko" --timeout "${BENCH_TIMEOUT:-1800}" \
-		"${vmargs[@]}" "${envs[@]}" -- bench/bench-guest.sh |
+		"${vmargs[@]}" "${envs[@]}" -- scripts/guest/bench-guest.sh |
 		tee "$out/console.log" | grep --line-buffered -E '^\[bench |^vm.sh|toybench .* failed'
 	rc=${PIPESTATUS[0]}
 	set -e

@@ -13,9 +13,9 @@
  *   toybench flood     KIND FAM RCVBUF     KIND: dgram or stream
  *
  * Each run prints CSV lines "workload,param,family,metric,value"; the
- * guest script (bench/bench-guest.sh) prefixes the round number and runs
- * the families of one workload back to back in every round, so machine
- * drift cancels in the ratios.
+ * guest script (scripts/guest/bench-guest.sh) prefixes the round number
+ * and runs the families of one workload back to back in every round, so
+ * machine drift cancels in the ratios.
  *
  * Two processes talk over loopback: the sender (or client) is pinned to
  * CPU 0 and the receiver (or server) to CPU 1.  Timed runs last DURATION

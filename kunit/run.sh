@@ -8,7 +8,7 @@
 # From the repository root (or anywhere): builds the debug kernel if it is
 # not cached yet (scripts/build-debug-kernel.sh), builds af_toy.ko and
 # af_toy_kunit.ko against it with TOY_KUNIT=1 in build/debug, boots it in
-# QEMU (scripts/vm.sh) with af_toy.ko loaded, runs scripts/kunit-guest.sh
+# QEMU (scripts/vm.sh) with af_toy.ko loaded, runs scripts/guest/kunit-guest.sh
 # there, and parses the KTAP it returns with the kernel's own
 # tools/testing/kunit/kunit.py parse from the same kernel source tree.
 #
@@ -67,7 +67,7 @@ start=$(date +%s)
 scripts/vm.sh --kernel-image "$image" --timeout "$timeout" \
 	"${keep_log[@]}" "${vm_args[@]}" --module "$out/af_toy.ko" --rmmod \
 	--env TOY_KUNIT_KO="$out/af_toy_kunit.ko" \
-	-- scripts/kunit-guest.sh >"$vmlog" 2>&1
+	-- scripts/guest/kunit-guest.sh >"$vmlog" 2>&1
 vm_rc=$?
 secs=$(($(date +%s) - start))
 tr -d '\r' <"$vmlog" | awk '

@@ -255,7 +255,7 @@ void toy_kunit_set_port_range(struct kunit *test, struct toy_net *tn,
 /*
  * Another network namespace, held until the test ends; the test is
  * skipped if there is none.  A module cannot create one (copy_net_ns() is
- * not exported), so scripts/kunit-guest.sh keeps a process in a new one
+ * not exported), so scripts/guest/kunit-guest.sh keeps a process in a new one
  * while the suites run.  (Not a module parameter naming that process:
  * 6.1 runs a module's suites before it parses the module's parameters.)
  * Create sockets in the namespace only after calling this, so that they

@@ -5,10 +5,10 @@
 #
 # Suites:
 #   static        on the host: zero-warning W=1 builds for each kernel,
-#                 sparse, checkpatch --strict, kernel-doc
+#                 sparse, checkpatch --strict, kernel-doc, the layer map
 #   vm-<kernel>   in a QEMU VM per stock kernel: the userspace suite
-#                 (tests/run-in-guest.sh), plus one check that the VM run
-#                 finished with a clean guest kernel log
+#                 (scripts/guest/run-in-guest.sh), plus one check that the
+#                 VM run finished with a clean guest kernel log
 #   kunit-debug   the KUnit suites on the debug kernel (KASAN, lockdep,
 #                 kmemleak), parsed by the kernel's kunit.py
 #   vm-debug      the userspace suite again, on the debug kernel; the VM
@@ -52,8 +52,31 @@ checkpatch_dir() {	# the scripts checkpatch needs, from linux-source-6.1
 	echo "$dir"
 }
 
-sources=(af_toy.c toy_proto.c toy_stream.c toy_skb.c toy_netdev.c
-	 include/af_toy.h include/toy_compat.h include/uapi/linux/toy.h)
+# module_c_sources: the C files of af_toy.ko, from Kbuild.  The objects
+# are those of every "af_toy-y :=" or "+=" line (joined across "\" line
+# ends, comments dropped); NAME.o comes from NAME.c unless Kbuild has a
+# rule "$(obj)/NAME.o: $(src)/OTHER.c" (toy_family.o from af_toy.c).
+# shellcheck disable=SC2016 # $(obj), $(src): make's, not the shell's
+module_c_sources() {
+	local -A from=()
+	local target prereq objs=() obj
+	while read -r target prereq _; do
+		[[ $target == '$(obj)/'*.o: && $prereq == '$(src)/'*.c ]] || continue
+		target=${target#'$(obj)/'}
+		from[${target%:}]=${prereq#'$(src)/'}
+	done <Kbuild
+	read -ra objs <<<"$(sed -e ':a' -e '/\\$/{N;s/\\\n/ /;ba' -e '}' Kbuild |
+		sed -nE -e 's/#.*//' -e 's/^[[:space:]]*af_toy-y[[:space:]]*[:+]?=//p' |
+		tr '\n' ' ')"
+	for obj in "${objs[@]}"; do
+		[[ $obj == *.o ]] && echo "${from[$obj]:-${obj%.o}.c}"
+	done | awk '!seen[$0]++'
+}
+
+# What checkpatch and kernel-doc read: those C files and every header.
+mapfile -t c_sources < <(module_c_sources)
+mapfile -t headers < <(find include -name '*.h' | LC_ALL=C sort)
+sources=("${c_sources[@]}" "${headers[@]}")
 
 static_checks() {
 	local k log cp
@@ -92,7 +115,7 @@ static_checks() {
 		fi
 		log=$logs/kernel-doc.log
 		{ "$cp/scripts/kernel-doc" -none "${sources[@]}"
-		  scripts/kdoc-coverage.py ./*.c; } >"$log" 2>&1
+		  scripts/kdoc-coverage.py "${c_sources[@]}"; } >"$log" 2>&1
 		if [ ! -s "$log" ]; then
 			result pass "kernel-doc on every non-static function, well-formed"
 		else
@@ -101,6 +124,16 @@ static_checks() {
 		fi
 	else
 		result fail "checkpatch --strict clean" "linux-source-6.1 missing"
+	fi
+
+	# The layer map (include/af_toy.h) holds: calls only go down, but
+	# for the receive dispatch in toy_proto.c.
+	log=$logs/layers.log
+	if scripts/layers.py >"$log" 2>&1; then
+		result pass "module files call only downward (scripts/layers.py)"
+	else
+		result fail "module files call only downward (scripts/layers.py)" "see $log"
+		cat "$log"
 	fi
 }
 
@@ -139,7 +172,7 @@ vm_suite() {	# vm_suite NAME MODULE VM.SH-KERNEL-ARGS...
 	fi
 	scripts/vm.sh "$@" --module "$ko" --timeout 2400 --log "$log" \
 		--env "TOY_KO=$top/$ko" \
-		-- "cd '$top' && tests/run-in-guest.sh" 2>&1 | tee "$log.out"
+		-- "cd '$top' && scripts/guest/run-in-guest.sh" 2>&1 | tee "$log.out"
 	rc=${PIPESTATUS[0]}
 	if ! add_summary "$log.out"; then
 		result fail "userspace suite on $name" "no summary line (exit $rc)"

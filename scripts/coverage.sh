@@ -11,11 +11,12 @@
 #    against it with TOY_GCOV=1 TOY_KUNIT=1 in build/coverage/ (a private
 #    copy of the sources; the compiler leaves a .gcno next to each object);
 # 2. boots that kernel once (scripts/vm.sh) with af_toy.ko loaded and runs
-#    scripts/coverage-guest.sh there: the KUnit suites, the stream programs
-#    (stream_test, stream_stress_test with TOY_STREAM_MIB=N, default 16),
-#    and tests/run-in-guest.sh with the userspace suites, rmmod_test last
-#    (the kernel keeps an unloaded module's counters: gcov_persist=1); then
-#    it unloads the module and prints every .gcda from
+#    scripts/guest/coverage-guest.sh there: the KUnit suites, the stream
+#    programs (stream_test, stream_stress_test with TOY_STREAM_MIB=N,
+#    default 16), and scripts/guest/run-in-guest.sh with the userspace
+#    suites, rmmod_test last (the kernel keeps an unloaded module's
+#    counters: gcov_persist=1); then it unloads the module and prints
+#    every .gcda from
 #    /sys/kernel/debug/gcov/<build/coverage>/ as base64 between markers;
 # 3. decodes them from the VM's output into build/coverage/ next to the
 #    .gcno files (each checked against the size and SHA-256 the guest
@@ -32,8 +33,8 @@
 # --timeout      wall-clock limit of the VM run (default 3600; it takes
 #                about 11 minutes on two busy cores)
 # --stream-mib   TOY_STREAM_MIB for stream_stress_test (default 16)
-# --tests        the suites for tests/run-in-guest.sh (default: dgram_test
-#                dgram_stress_test toy_test socat_test.sh
+# --tests        the suites for scripts/guest/run-in-guest.sh (default:
+#                dgram_test dgram_stress_test toy_test socat_test.sh
 #                socat_stream_test.sh rmmod_test, those that exist)
 # --report-only  skip the build and the VM: decode build/coverage/vm.log of
 #                the last run again and redo the report
@@ -173,7 +174,7 @@ if [[ $report_only -eq 0 ]]; then
 	scripts/vm.sh --kernel-image "$image" --timeout "$timeout" \
 		--append gcov_persist=1 --module "$out/af_toy.ko" \
 		--env "TOY_STREAM_MIB=$stream_mib" \
-		-- scripts/coverage-guest.sh "${guest_args[@]}" 2>&1 |
+		-- scripts/guest/coverage-guest.sh "${guest_args[@]}" 2>&1 |
 		tee "$vmlog" |
 		grep --line-buffered -aE '^(# coverage-guest: |# ==== .*: exit|vm\.sh: |kunit-guest\.sh: )' >&2
 	vm_rc=${PIPESTATUS[0]}

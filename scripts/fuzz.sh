@@ -12,8 +12,8 @@
 # Builds (or reuses) the debug kernel (scripts/build-debug-kernel.sh) and
 # af_toy.ko for it in build/debug, the way kunit/run.sh does, copies the
 # module to build/fuzz/ (so a rebuild during the run does not matter),
-# boots the kernel with scripts/vm.sh and runs scripts/fuzz-guest.sh there,
-# which loads the module itself (after measuring the slab baseline) with
+# boots the kernel with scripts/vm.sh and runs scripts/guest/fuzz-guest.sh
+# there, which loads the module itself (after measuring the slab baseline) with
 # family=4 for trinity's "-P IPX", runs trinity as nobody, then checks
 # OOM, hung tasks, soft lockups, rmmod and the slab; see that script for
 # the details and for why IPX and not ECONET.
@@ -28,7 +28,7 @@
 #   FUZZ_MINUTES            minutes of fuzzing (default 30)
 #   FUZZ_KO                 the module to fuzz (default: build it in build/debug)
 #   FUZZ_DOMAIN, FUZZ_CHILDREN, FUZZ_SEED, FUZZ_SLAB_TOLERANCE_KB
-#                           passed to scripts/fuzz-guest.sh
+#                           passed to scripts/guest/fuzz-guest.sh
 # Logs: build/logs/fuzz.log (this output), build/logs/fuzz-serial.log (the
 # guest's whole serial console, kernel log included).
 #
@@ -96,7 +96,7 @@ main() {
 	# take a few minutes on the debug kernel; 15 more is ample.
 	scripts/vm.sh --kernel-image "$image" --timeout $((minutes * 60 + 900)) \
 		--log "$logs/fuzz-serial.log" "${envs[@]}" \
-		-- scripts/fuzz-guest.sh 2>&1 | tee "$vmlog"
+		-- scripts/guest/fuzz-guest.sh 2>&1 | tee "$vmlog"
 	rc=${PIPESTATUS[0]}
 
 	# The guest's checks, from its Totals line.

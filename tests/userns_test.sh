@@ -3,7 +3,8 @@
 #
 # userns_test.sh - AF_TOY for an unprivileged user in a user namespace.
 #
-# Usage (in the VM, as root, af_toy.ko loaded; tests/run-in-guest.sh runs it):
+# Usage (in the VM, as root, af_toy.ko loaded; scripts/guest/run-in-guest.sh
+# runs it):
 #   tests/userns_test.sh
 #
 # An unprivileged user (nobody, 65534) runs "unshare -Urn": a new user
@@ -15,7 +16,7 @@
 # checks show the same user without the namespace is refused, and that
 # nothing leaks into the initial namespace's toy0.
 #
-# The command prefixes come from tests/run-in-guest.sh (TOY_UNPRIV,
+# The command prefixes come from scripts/guest/run-in-guest.sh (TOY_UNPRIV,
 # TOY_USERNS); run alone, this script sets the same defaults.
 #
 # Output is TAP plus a kselftest-style "# Totals:" line.  No fixed sleeps:

@@ -5,7 +5,7 @@
 #
 # Usage (scripts/fuzz.sh boots the debug kernel and runs this as root;
 # af_toy.ko must NOT be loaded yet, this script loads it):
-#   FUZZ_KO=/path/af_toy.ko [FUZZ_MINUTES=30] scripts/fuzz-guest.sh
+#   FUZZ_KO=/path/af_toy.ko [FUZZ_MINUTES=30] scripts/guest/fuzz-guest.sh
 #
 # Steps, each a TAP line:
 #   1. settle the slab (drop caches, shrink every cache: that also empties

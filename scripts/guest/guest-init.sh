@@ -1,5 +1,5 @@
 #!/bin/sh
-# scripts/guest-init.sh - /init of the initramfs that scripts/vm.sh boots.
+# scripts/guest/guest-init.sh - /init of the initramfs scripts/vm.sh boots.
 #
 # Usage: not run by hand.  The kernel runs it as PID 1 under busybox ash
 # inside the QEMU guest (stage 1, no arguments); it then re-executes itself
@@ -29,7 +29,7 @@
 #      (QEMU runs with -no-reboot, so the VM exits).
 #
 # On a timeout the command's process group gets SIGTERM first and
-# $GRACE seconds to report (tests/run-in-guest.sh prints its summary),
+# $GRACE seconds to report (scripts/guest/run-in-guest.sh prints its summary),
 # then SIGKILL.
 #
 # Markers (NONCE comes from af_toy.nonce= so that output cannot fake them):
@@ -297,7 +297,8 @@ stage2() {
 			echo "af_toy-vm: command timed out after ${budget}s in the guest; blocked tasks:"
 			echo w >/proc/sysrq-trigger 2>/dev/null
 			# TERM first: the command may still report what it has
-			# (tests/run-in-guest.sh prints its summary line).
+			# (scripts/guest/run-in-guest.sh prints its summary
+			# line).
 			kill -s TERM -$cmd 2>/dev/null
 			n=0
 			while [ $n -lt $((GRACE * 10)) ] && group_alive $cmd; do

@@ -4,7 +4,7 @@
 # run-in-guest.sh - run every AF_TOY userspace test inside the VM:
 #
 #   scripts/vm.sh --kernel 6.1.0-56-amd64 --module /work/main/af_toy.ko \
-#       -- 'cd /work/main && tests/run-in-guest.sh'
+#       -- 'cd /work/main && scripts/guest/run-in-guest.sh'
 #
 # Build first on the host (make -C tests): the guest sees the host's file
 # system read-only.  Suites run one after the other, their TAP output
@@ -44,8 +44,10 @@
 
 set -u
 
-DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
-ROOT=$(dirname "$DIR")
+# ROOT is the checkout (this script lives in scripts/guest/), DIR the test
+# programs' directory.
+ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+DIR=$ROOT/tests
 SUITES=${TOY_TESTS:-"dgram_test dgram_stress_test toy_test socat_test.sh stream_test stream_stress_test stream_hostile_test wakeup_test netem_test.sh socat_stream_test.sh dissector_test.sh userns_test.sh failslab_test.sh storm_test.sh rmmod_test"}
 SUITE_TIMEOUT=${TOY_SUITE_TIMEOUT:-900}
 # After the timeout's SIGTERM, SIGKILL this much later.

@@ -11,13 +11,13 @@
 # CONFIG_GCOV_KERNEL) with DIR/af_toy.ko, built with TOY_GCOV=1 in DIR,
 # already loaded, and runs this script there.  In order:
 #
-#   1. the KUnit suites: scripts/kunit-guest.sh loads KO (af_toy_kunit.ko),
-#      which runs them, and unloads it again;
+#   1. the KUnit suites: scripts/guest/kunit-guest.sh loads KO
+#      (af_toy_kunit.ko), which runs them, and unloads it again;
 #   2. each --stream PROG (stream_test, stream_stress_test: kselftest
 #      programs; TOY_STREAM_MIB from the environment sizes the bulk
 #      transfer);
-#   3. tests/run-in-guest.sh with TOY_TESTS="SUITE..." (default: its own
-#      list) and TOY_KO=DIR/af_toy.ko, so that rmmod_test can reload the
+#   3. scripts/guest/run-in-guest.sh with TOY_TESTS="SUITE..." (default: its
+#      own list) and TOY_KO=DIR/af_toy.ko, so that rmmod_test can reload the
 #      module.  The kernel keeps an unloaded module's counters and adds the
 #      reloaded module's to them (gcov_persist=1, the default, which
 #      coverage.sh also puts on the command line), so rmmod_test loses
@@ -41,7 +41,8 @@
 
 set -euo pipefail
 
-top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+# the checkout: this script lives in scripts/guest/
+top=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 build_dir=
 kunit_ko=
 streams=()
@@ -86,7 +87,7 @@ totals() {	# totals PASS FAIL SKIP
 if [[ -n $kunit_ko ]]; then
 	say "==== KUnit: $kunit_ko ===="
 	rc=0
-	TOY_KUNIT_KO=$kunit_ko "$top/scripts/kunit-guest.sh" >"$tmp/kunit.out" 2>&1 || rc=$?
+	TOY_KUNIT_KO=$kunit_ko "$top/scripts/guest/kunit-guest.sh" >"$tmp/kunit.out" 2>&1 || rc=$?
 	cat "$tmp/kunit.out"
 	# Test cases are the results one level below the suites (4 spaces);
 	# parameterised cases count once.
@@ -125,13 +126,13 @@ done
 
 # --- 3. the userspace suites ------------------------------------------------
 
-say "==== tests/run-in-guest.sh (${tests:-its default suites}) ===="
+say "==== scripts/guest/run-in-guest.sh (${tests:-its default suites}) ===="
 rc=0
 if [[ -n $tests ]]; then
-	TOY_TESTS=$tests TOY_KO=$build_dir/af_toy.ko "$top/tests/run-in-guest.sh" \
+	TOY_TESTS=$tests TOY_KO=$build_dir/af_toy.ko "$top/scripts/guest/run-in-guest.sh" \
 		</dev/null >"$tmp/suite.out" 2>&1 || rc=$?
 else
-	TOY_KO=$build_dir/af_toy.ko "$top/tests/run-in-guest.sh" \
+	TOY_KO=$build_dir/af_toy.ko "$top/scripts/guest/run-in-guest.sh" \
 		</dev/null >"$tmp/suite.out" 2>&1 || rc=$?
 fi
 cat "$tmp/suite.out"
