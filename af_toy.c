@@ -62,6 +62,22 @@ static int toy_check_sockaddr(const struct sockaddr *uaddr, int addr_len)
 	return 0;
 }
 
+/* connect(AF_UNSPEC): the user asks to dissolve the association. */
+static bool toy_is_unspec(const struct sockaddr *uaddr, int addr_len)
+{
+	return addr_len >= (int)sizeof(uaddr->sa_family) &&
+	       uaddr->sa_family == AF_UNSPEC;
+}
+
+/* SHUT_RD/WR/RDWR (0/1/2) as RCV/SEND/SHUTDOWN_MASK (1/2/3), or -EINVAL. */
+static int toy_shutdown_how(int how)
+{
+	how++;
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+	return how;
+}
+
 static int toy_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
@@ -92,8 +108,7 @@ static int toy_dgram_sock_connect(struct socket *sock, struct sockaddr *uaddr,
 	int err;
 
 	/* connect(AF_UNSPEC) dissolves the association, as for UDP. */
-	if (addr_len >= (int)sizeof(uaddr->sa_family) &&
-	    uaddr->sa_family == AF_UNSPEC)
+	if (toy_is_unspec(uaddr, addr_len))
 		return sk->sk_prot->disconnect(sk, flags);
 
 	err = toy_check_sockaddr(uaddr, addr_len);
@@ -150,10 +165,9 @@ static int toy_shutdown(struct socket *sock, int how)
 	struct sock *sk = sock->sk;
 	int err = 0;
 
-	/* SHUT_RD/WR/RDWR (0/1/2) become RCV/SEND/SHUTDOWN_MASK (1/2/3). */
-	how++;
-	if ((how & ~SHUTDOWN_MASK) || !how)
-		return -EINVAL;
+	how = toy_shutdown_how(how);
+	if (how < 0)
+		return how;
 
 	lock_sock(sk);
 	/*
@@ -250,8 +264,7 @@ static int toy_stream_sock_connect(struct socket *sock, struct sockaddr *uaddr,
 	long timeo;
 	int err;
 
-	if (addr_len >= (int)sizeof(uaddr->sa_family) &&
-	    uaddr->sa_family == AF_UNSPEC) {
+	if (toy_is_unspec(uaddr, addr_len)) {
 		lock_sock(sk);
 		err = sk->sk_prot->disconnect(sk, flags);
 		/* Wakes anyone sleeping in sk_wait_event() with -EPIPE. */
@@ -307,21 +320,20 @@ static int toy_stream_sock_connect(struct socket *sock, struct sockaddr *uaddr,
 			goto out;
 		}
 	}
-	if (sk->sk_state == TOY_CLOSE)
-		goto sock_error;
+	if (sk->sk_state == TOY_CLOSE) {
+		/* Refused, reset or timed out: say why, and be ready again. */
+		err = sock_error(sk) ? : -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+		sk->sk_disconnects++;
+		if (sk->sk_prot->disconnect(sk, flags))
+			sock->state = SS_DISCONNECTING;
+		goto out;
+	}
 	sock->state = SS_CONNECTED;
 	err = 0;
 out:
 	release_sock(sk);
 	return err;
-
-sock_error:
-	err = sock_error(sk) ? : -ECONNABORTED;
-	sock->state = SS_UNCONNECTED;
-	sk->sk_disconnects++;
-	if (sk->sk_prot->disconnect(sk, flags))
-		sock->state = SS_DISCONNECTING;
-	goto out;
 }
 
 static int toy_stream_sock_listen(struct socket *sock, int backlog)
@@ -336,8 +348,8 @@ static int toy_stream_sock_listen(struct socket *sock, int backlog)
 	return err;
 }
 
-static int toy_stream_sock_accept(struct socket *sock, struct socket *newsock,
-				  int flags)
+static int toy_stream_do_accept(struct socket *sock, struct socket *newsock,
+				int flags)
 {
 	struct sock *child;
 	int err;
@@ -353,16 +365,16 @@ static int toy_stream_sock_accept(struct socket *sock, struct socket *newsock,
 }
 
 #ifdef TOY_HAVE_PROTO_ACCEPT_ARG
-static int toy_stream_accept_op(struct socket *sock, struct socket *newsock,
-				struct proto_accept_arg *arg)
+static int toy_stream_sock_accept(struct socket *sock, struct socket *newsock,
+				  struct proto_accept_arg *arg)
 {
-	return toy_stream_sock_accept(sock, newsock, arg->flags);
+	return toy_stream_do_accept(sock, newsock, arg->flags);
 }
 #else
-static int toy_stream_accept_op(struct socket *sock, struct socket *newsock,
-				int flags, bool kern)
+static int toy_stream_sock_accept(struct socket *sock, struct socket *newsock,
+				  int flags, bool kern)
 {
-	return toy_stream_sock_accept(sock, newsock, flags);
+	return toy_stream_do_accept(sock, newsock, flags);
 }
 #endif
 
@@ -372,9 +384,9 @@ static int toy_stream_sock_shutdown(struct socket *sock, int how)
 	struct sock *sk = sock->sk;
 	int err = 0;
 
-	how++;
-	if ((how & ~SHUTDOWN_MASK) || !how)
-		return -EINVAL;
+	how = toy_shutdown_how(how);
+	if (how < 0)
+		return how;
 
 	lock_sock(sk);
 	if (sock->state == SS_CONNECTING) {
@@ -446,7 +458,7 @@ static const struct proto_ops toy_stream_ops = {
 	.bind		= toy_sock_bind,
 	.connect	= toy_stream_sock_connect,
 	.socketpair	= sock_no_socketpair,
-	.accept		= toy_stream_accept_op,
+	.accept		= toy_stream_sock_accept,
 	.getname	= toy_getname,
 	.poll		= toy_stream_poll,
 	.ioctl		= toy_stream_ioctl,
