@@ -210,7 +210,8 @@ static int unload_module(void)
 /*
  * The README's load-time claims: a family slot that is taken, or out of
  * range, fails the load with a kernel log line saying so and leaves no
- * half-loaded module; and the module carries the net-pf alias that lets
+ * half-loaded module (the line starts with the module's name, as pr_fmt
+ * makes it); and the module carries the net-pf alias that lets
  * socket(AF_TOY, ...) autoload it.
  */
 TEST_F_TIMEOUT(rmmod, bad_family_fails_cleanly, 300)
@@ -219,9 +220,9 @@ TEST_F_TIMEOUT(rmmod, bad_family_fails_cleanly, 300)
 		const char *params, *logged;
 		int err;
 	} bad[] = {
-		{ "family=1", "cannot register address family 1", EEXIST },
-		{ "family=0", "family=0 is out of range", EINVAL },
-		{ "family=46", "family=46 is out of range", EINVAL },
+		{ "family=1", "af_toy: cannot register address family 1", EEXIST },
+		{ "family=0", "af_toy: family=0 is out of range", EINVAL },
+		{ "family=46", "af_toy: family=46 is out of range", EINVAL },
 	};
 	char cmd[PATH_MAX + 64], alias[256] = "";
 	unsigned int i;
