@@ -75,16 +75,9 @@ for p in "${ALL_PROFILES[@]}"; do
 	esac
 done
 
-pass=0
-fail=0
-skip=0
-num=0
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
 T0=$SECONDS
 
-ok()      { num=$((num + 1)); pass=$((pass + 1)); echo "ok $num - $1"; }
-not_ok()  { num=$((num + 1)); fail=$((fail + 1)); echo "not ok $num - $1"; }
-skip_t()  { num=$((num + 1)); skip=$((skip + 1)); echo "ok $num - $1 # SKIP $2"; }
-diag()    { echo "# $*"; }
 check()   { if [ "$1" = 0 ]; then ok "$2"; else not_ok "$2"; fi; }
 
 # every test's name, in order, so that a skip can list them
@@ -108,7 +101,7 @@ echo "1..$NTESTS"
 
 finish() {
 	diag "netem_test.sh took $((SECONDS - T0)) s"
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	tap_totals
 	[ "$fail" -eq 0 ]
 	exit $?
 }

@@ -24,15 +24,7 @@ MODE=${SOCAT_TEST_FAMILY:-toy}
 WAIT_S=10
 SIZE=1048576
 
-pass=0
-fail=0
-skip=0
-num=0
-
-ok()      { num=$((num + 1)); pass=$((pass + 1)); echo "ok $num - $1"; }
-not_ok()  { num=$((num + 1)); fail=$((fail + 1)); echo "not ok $num - $1"; }
-skip_t()  { num=$((num + 1)); skip=$((skip + 1)); echo "ok $num - $1 # SKIP $2"; }
-diag()    { echo "# $*"; }
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
 
 T1="socat stream: 1 MiB file from the connect side to the listen side"
 T2="socat stream: 1 MiB file from the listen side to the connect side"
@@ -42,7 +34,7 @@ echo "TAP version 13"
 echo "1..3"
 
 finish() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	tap_totals
 	[ "$fail" -eq 0 ]
 	exit $?
 }
@@ -90,7 +82,6 @@ inet)
 esac
 diag "socat $(socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/\1/p'), domain $FAM ($MODE)"
 
-. "$(dirname "$(readlink -f "$0")")/tap.sh"
 tap_scratch socat_stream_test
 
 # hexaddr PORT -> the generic socat address of 127.0.0.1:PORT

@@ -22,22 +22,14 @@ MODE=${SOCAT_TEST_FAMILY:-toy}
 SOCK_DGRAM=2
 WAIT_S=60	# socat start-up from 9p in a starved TCG guest has taken 10+ s
 
-pass=0
-fail=0
-skip=0
-num=0
-
-ok()      { num=$((num + 1)); pass=$((pass + 1)); echo "ok $num - $1"; }
-not_ok()  { num=$((num + 1)); fail=$((fail + 1)); echo "not ok $num - $1"; }
-skip_t()  { num=$((num + 1)); skip=$((skip + 1)); echo "ok $num - $1 # SKIP $2"; }
-diag()    { echo "# $*"; }
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
 
 TESTS=3
 echo "TAP version 13"
 echo "1..$TESTS"
 
 finish() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	tap_totals
 	[ "$fail" -eq 0 ]
 	exit $?
 }
@@ -75,7 +67,6 @@ inet)
 esac
 diag "socat $(socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/\1/p'), domain $FAM ($MODE)"
 
-. "$(dirname "$(readlink -f "$0")")/tap.sh"
 tap_scratch socat_test
 
 # hexaddr PORT -> the generic socat address of 127.0.0.1:PORT

@@ -87,16 +87,9 @@ NCPU=$(nproc)
 POOL_MAX=$((256 * NCPU))
 export STORM_GRACE=$GRACE
 
-pass=0
-fail=0
-skip=0
-num=0
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
 T0=$SECONDS
 
-ok()      { num=$((num + 1)); pass=$((pass + 1)); echo "ok $num - $1"; }
-not_ok()  { num=$((num + 1)); fail=$((fail + 1)); echo "not ok $num - $1"; }
-skip_t()  { num=$((num + 1)); skip=$((skip + 1)); echo "ok $num - $1 # SKIP $2"; }
-diag()    { echo "# $*"; }
 check()   { if [ "$1" = 0 ]; then ok "$2"; else not_ok "$2"; fi; }
 
 NAMES=(
@@ -118,7 +111,7 @@ echo "1..${#NAMES[@]}"
 
 finish() {
 	diag "storm_test.sh took $((SECONDS - T0)) s"
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	tap_totals
 	[ "$fail" -eq 0 ]
 	exit $?
 }
@@ -143,7 +136,6 @@ if [ ! -d /sys/module/af_toy ]; then
 fi
 FAM=$(cat /sys/module/af_toy/parameters/family)
 
-. "$(dirname "$(readlink -f "$0")")/tap.sh"
 tap_scratch storm_test
 
 # get FILE KEY [DEFAULT]: a value from a results file

@@ -1,10 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# tap.sh - sourced by the shell suites: a scratch folder and the processes
-# a suite starts, both cleaned up however the suite ends.
+# tap.sh - sourced by the shell suites: TAP output with kselftest's
+# "# Totals:" line, and a scratch folder and the processes a suite starts,
+# both cleaned up however the suite ends.
 #
 #   . "$(dirname "$(readlink -f "$0")")/tap.sh"
+#   ok "name"; not_ok "name"; skip_t "name" "why"; diag "text"
 #   tap_scratch socat_test      # $TMP exists; add background pids to $PIDS
+#   tap_totals                  # last: the line run-in-guest.sh sums
+
+pass=0
+fail=0
+skip=0
+num=0
+
+ok()      { num=$((num + 1)); pass=$((pass + 1)); echo "ok $num - $1"; }
+not_ok()  { num=$((num + 1)); fail=$((fail + 1)); echo "not ok $num - $1"; }
+skip_t()  { num=$((num + 1)); skip=$((skip + 1)); echo "ok $num - $1 # SKIP $2"; }
+diag()    { echo "# $*"; }
+
+# tap_totals: the kselftest-style summary of what was reported so far
+tap_totals() {
+	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+}
 
 # tap_cleanup: kill and reap every pid in $PIDS, remove $TMP
 tap_cleanup() {

@@ -32,15 +32,7 @@ NOBODY=65534
 TOY_UNPRIV=${TOY_UNPRIV:-"setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups"}
 TOY_USERNS=${TOY_USERNS:-"$TOY_UNPRIV unshare --user --map-root-user --net"}
 
-pass=0
-fail=0
-skip=0
-num=0
-
-ok()      { num=$((num + 1)); pass=$((pass + 1)); echo "ok $num - $1"; }
-not_ok()  { num=$((num + 1)); fail=$((fail + 1)); echo "not ok $num - $1"; }
-skip_t()  { num=$((num + 1)); skip=$((skip + 1)); echo "ok $num - $1 # SKIP $2"; }
-diag()    { echo "# $*"; }
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
 
 NAMES=(
 	"nobody creates a user and network namespace (unshare -Urn), root there"
@@ -56,7 +48,7 @@ echo "TAP version 13"
 echo "1..${#NAMES[@]}"
 
 finish() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	tap_totals
 	[ "$fail" -eq 0 ]
 	exit $?
 }
@@ -90,7 +82,6 @@ fi
 modprobe -q sch_netem 2>/dev/null
 
 # nobody must be able to write the scratch files
-. "$(dirname "$(readlink -f "$0")")/tap.sh"
 tap_scratch userns_test
 chown "$NOBODY:$NOBODY" "$TMP"
 
