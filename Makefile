@@ -9,11 +9,19 @@
 #   make fuzz                trinity against AF_TOY on the debug kernel, 30 min
 #                            (FUZZ_MINUTES=N for another length)
 #
+# Installing on a real host (README, "Building and loading on a real host"):
+#
+#   make dkms-source         build/dkms/af_toy-VERSION, the folder to give
+#                            to "dkms add": dkms.conf, Kbuild, *.c, include/
+#   make version             the version, kept in dkms.conf only
+#
 # Nothing here ever loads the module into the host kernel: demo and check
 # run it inside QEMU (scripts/vm.sh).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(CURDIR)
+
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\([^"]*\)".*/\1/p' $(CURDIR)/dkms.conf)
 
 all: modules
 
@@ -24,6 +32,17 @@ clean:
 	rm -rf build
 	rm -f *.o *.ko *.mod *.mod.c .*.cmd Module.symvers modules.order
 	$(MAKE) -C tests clean 2>/dev/null || true
+
+# What DKMS copies and builds, and nothing else (README: "dkms add" it).
+DKMS_SOURCE := build/dkms/af_toy-$(VERSION)
+dkms-source:
+	rm -rf $(DKMS_SOURCE)
+	mkdir -p $(DKMS_SOURCE)
+	cp -p dkms.conf Kbuild $(filter-out %.mod.c,$(wildcard *.c)) $(DKMS_SOURCE)/
+	cp -pr include $(DKMS_SOURCE)/
+
+version:
+	@echo $(VERSION)
 
 # Userspace programs (never the module) are built on the host and run in
 # the guest, which sees the host's file system read-only.
@@ -66,4 +85,5 @@ bench:
 	scripts/setup.sh
 	bench/run.sh
 
-.PHONY: all modules clean examples demo check coverage bench fuzz
+.PHONY: all modules clean examples demo check coverage bench fuzz \
+	dkms-source version
