@@ -135,6 +135,14 @@ static_checks() {
 		result fail "module files call only downward (scripts/layers.py)" "see $log"
 		cat "$log"
 	fi
+
+	# The README's DKMS and "make install" commands, on scratch trees:
+	# its own TAP lines, and its summary line added to the totals.
+	log=$logs/dkms-check.log
+	scripts/dkms-check.sh "${kernels[@]}" >"$log" 2>&1
+	grep -v '^[0-9]* passed, ' "$log"
+	add_summary "$log" >/dev/null ||
+		result fail "DKMS and make install (scripts/dkms-check.sh)" "no summary line, see $log"
 }
 
 # ---- userspace suite in a VM per kernel ---------------------------------
