@@ -135,6 +135,22 @@ static_checks() {
 		result fail "module files call only downward (scripts/layers.py)" "see $log"
 		cat "$log"
 	fi
+
+	# man/toy.7 (scripts/man-check.sh): its "ok -"/"not ok -" lines count
+	local line rc
+	log=$logs/man-check.log
+	scripts/man-check.sh >"$log" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) result pass "${line#ok - }" ;;
+		"not ok - "*) result fail "${line#not ok - }" ;;
+		*) echo "$line" ;;
+		esac
+	done <"$log"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$log"; then
+		result fail "man page checks (scripts/man-check.sh)" "exit $rc, see $log"
+	fi
 }
 
 # ---- userspace suite in a VM per kernel ---------------------------------
