@@ -6,6 +6,8 @@
 # Suites:
 #   static        on the host: zero-warning W=1 builds for each kernel,
 #                 sparse, checkpatch --strict, kernel-doc, the layer map
+#                 (layers.py), man/toy.7 (man-check.sh), and DKMS and
+#                 make install on scratch trees (dkms-check.sh)
 #   vm-<kernel>   in a QEMU VM per stock kernel: the userspace suite
 #                 (scripts/guest/run-in-guest.sh), plus one check that the
 #                 VM run finished with a clean guest kernel log
@@ -134,6 +136,22 @@ static_checks() {
 	else
 		result fail "module files call only downward (scripts/layers.py)" "see $log"
 		cat "$log"
+	fi
+
+	# man/toy.7 (scripts/man-check.sh): its "ok -"/"not ok -" lines count
+	local line rc
+	log=$logs/man-check.log
+	scripts/man-check.sh >"$log" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) result pass "${line#ok - }" ;;
+		"not ok - "*) result fail "${line#not ok - }" ;;
+		*) echo "$line" ;;
+		esac
+	done <"$log"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$log"; then
+		result fail "man page checks (scripts/man-check.sh)" "exit $rc, see $log"
 	fi
 
 	# The README's DKMS and "make install" commands, on scratch trees:

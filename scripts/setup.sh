@@ -16,7 +16,9 @@
 #   - linux-source-6.1, for checkpatch.pl and kernel-doc (and the debug
 #     kernel, which scripts/build-debug-kernel.sh builds from it);
 #   - dkms, for the DKMS build and install that scripts/dkms-check.sh
-#     runs on scratch trees.
+#     runs on scratch trees;
+#   - the tools scripts/man-check.sh checks man/toy.7 with (mandoc,
+#     groff-base, man-db).
 #
 # Usage: scripts/setup.sh [--help]
 # Needs root (or sudo) only when something is missing.
@@ -44,6 +46,7 @@ PACKAGES=(
 	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	kmod iproute2 socat tcpdump sparse cpio xz-utils gcc make libc6-dev
 	util-linux linux-source-6.1 tshark python3 trinity dkms
+	mandoc groff-base man-db
 )
 
 # installed PKG... : print the given packages that dpkg reports as installed
