@@ -75,7 +75,7 @@ if [[ ${BENCH_REPORT_ONLY:-0} != 1 ]]; then
 	# (kernel messages) does not look like a row and is dropped.
 	sed -n '/^==== toybench csv begin ====/,/^==== toybench csv end ====/p' \
 		"$out/console.log" | tr -d '\r' |
-		grep -E '^(round,workload,|[0-9]+,[a-z_]+,[^,]*,[^,]*,[A-Za-z0-9_]+,.)' \
+		grep -E '^(round,workload,|[0-9]+,[a-z_0-9]+,[^,]*,[^,]*,[A-Za-z0-9_]+,.)' \
 		>"$out/results.csv" || true
 	if [[ $(wc -l <"$out/results.csv") -le 1 ]]; then
 		echo "run.sh: no results (vm.sh exit $rc); see $out/console.log" >&2
