@@ -6,7 +6,8 @@
  * namespace (like lo).  It is a loopback: whatever it transmits comes back
  * in on it.  A frame's journey through this file:
  *
- *   dev_queue_xmit(skb)                         (called by toy_proto.c)
+ *   dev_queue_xmit(skb)     called by toy_xmit() in toy_proto.c, the
+ *                           one way down
  *     -> toy_dev_xmit()     count tx, drop the sender's charge, and
  *        -> netif_rx()      hand the frame to the receive side of the
  *                           stack, which calls our packet_type handler
@@ -89,7 +90,12 @@ static void toy_dev_setup(struct net_device *dev)
 	dev->flags = IFF_NOARP;
 	dev->priv_flags |= IFF_NO_QUEUE;
 
-	/* Frames may be paged (large datagrams); nothing is offloaded. */
+	/*
+	 * Frames may be paged (large datagrams).  HW_CSUM only promises the
+	 * core that this device needs no checksum done for it: AF_TOY's own
+	 * frames carry a checksum summed in software (toy_skb_push_hdr()),
+	 * and a frame never leaves the host.
+	 */
 	dev->features = NETIF_F_SG | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA |
 			NETIF_F_HW_CSUM;
 	toy_dev_set_lltx(dev);
