@@ -6,8 +6,9 @@
 # Suites:
 #   static        on the host: zero-warning W=1 builds for each kernel,
 #                 sparse, checkpatch --strict, kernel-doc, the layer map
-#                 (layers.py), man/toy.7 (man-check.sh), and DKMS and
-#                 make install on scratch trees (dkms-check.sh)
+#                 (layers.py), man/toy.7 (man-check.sh), the user ABI
+#                 structs without holes (abi-check.sh, pahole), and DKMS
+#                 and make install on scratch trees (dkms-check.sh)
 #   vm-<kernel>   in a QEMU VM per stock kernel: the userspace suite
 #                 (scripts/guest/run-in-guest.sh), plus one check that the
 #                 VM run finished with a clean guest kernel log
@@ -152,6 +153,22 @@ static_checks() {
 	done <"$log"
 	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$log"; then
 		result fail "man page checks (scripts/man-check.sh)" "exit $rc, see $log"
+	fi
+
+	# The user ABI structs have no holes and their sizes (pahole): TAP
+	# lines, counted as man-check.sh's are
+	log=$logs/abi-check.log
+	scripts/abi-check.sh >"$log" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) result pass "${line#ok - }" ;;
+		"not ok - "*) result fail "${line#not ok - }" ;;
+		*) echo "$line" ;;
+		esac
+	done <"$log"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$log"; then
+		result fail "user ABI structs (scripts/abi-check.sh)" "exit $rc, see $log"
 	fi
 
 	# The README's DKMS and "make install" commands, on scratch trees:

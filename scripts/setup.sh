@@ -18,7 +18,9 @@
 #   - dkms, for the DKMS build and install that scripts/dkms-check.sh
 #     runs on scratch trees;
 #   - the tools scripts/man-check.sh checks man/toy.7 with (mandoc,
-#     groff-base, man-db).
+#     groff-base, man-db);
+#   - dwarves, whose pahole scripts/abi-check.sh reads the user ABI
+#     structs' layout with.
 #
 # Usage: scripts/setup.sh [--help]
 # Needs root (or sudo) only when something is missing.
@@ -46,7 +48,7 @@ PACKAGES=(
 	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	kmod iproute2 socat tcpdump sparse cpio xz-utils gcc make libc6-dev
 	util-linux linux-source-6.1 tshark python3 trinity dkms
-	mandoc groff-base man-db
+	mandoc groff-base man-db dwarves
 )
 
 # installed PKG... : print the given packages that dpkg reports as installed
