@@ -81,6 +81,25 @@ mapfile -t c_sources < <(module_c_sources)
 mapfile -t headers < <(find include -name '*.h' | LC_ALL=C sort)
 sources=("${c_sources[@]}" "${headers[@]}")
 
+# tap_checks WHAT SCRIPT LOGNAME: run a host check that prints "ok -" /
+# "not ok -" lines, and count each line; a failing exit without a "not ok"
+# line counts as one failure.
+tap_checks() {
+	local log=$logs/$3.log line rc
+	"$2" >"$log" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) result pass "${line#ok - }" ;;
+		"not ok - "*) result fail "${line#not ok - }" ;;
+		*) echo "$line" ;;
+		esac
+	done <"$log"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$log"; then
+		result fail "$1 ($2)" "exit $rc, see $log"
+	fi
+}
+
 static_checks() {
 	local k log cp
 	echo "# suite static"
@@ -139,37 +158,9 @@ static_checks() {
 		cat "$log"
 	fi
 
-	# man/toy.7 (scripts/man-check.sh): its "ok -"/"not ok -" lines count
-	local line rc
-	log=$logs/man-check.log
-	scripts/man-check.sh >"$log" 2>&1
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) result pass "${line#ok - }" ;;
-		"not ok - "*) result fail "${line#not ok - }" ;;
-		*) echo "$line" ;;
-		esac
-	done <"$log"
-	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$log"; then
-		result fail "man page checks (scripts/man-check.sh)" "exit $rc, see $log"
-	fi
-
-	# The user ABI structs have no holes and their sizes (pahole): TAP
-	# lines, counted as man-check.sh's are
-	log=$logs/abi-check.log
-	scripts/abi-check.sh >"$log" 2>&1
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) result pass "${line#ok - }" ;;
-		"not ok - "*) result fail "${line#not ok - }" ;;
-		*) echo "$line" ;;
-		esac
-	done <"$log"
-	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$log"; then
-		result fail "user ABI structs (scripts/abi-check.sh)" "exit $rc, see $log"
-	fi
+	# man/toy.7, and the user ABI structs' holes and sizes (pahole)
+	tap_checks "man page checks" scripts/man-check.sh man-check
+	tap_checks "user ABI structs" scripts/abi-check.sh abi-check
 
 	# The README's DKMS and "make install" commands, on scratch trees:
 	# its own TAP lines, and its summary line added to the totals.

@@ -22,15 +22,7 @@ NOBODY=65534
 TOY_UNPRIV=${TOY_UNPRIV:-"setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups"}
 PROG=$(dirname "$(readlink -f "$0")")/man_example
 
-pass=0
-fail=0
-skip=0
-num=0
-
-ok()      { num=$((num + 1)); pass=$((pass + 1)); echo "ok $num - $1"; }
-not_ok()  { num=$((num + 1)); fail=$((fail + 1)); echo "not ok $num - $1"; }
-skip_t()  { num=$((num + 1)); skip=$((skip + 1)); echo "ok $num - $1 # SKIP $2"; }
-diag()    { echo "# $*"; }
+. "$(dirname "$(readlink -f "$0")")/tap.sh"
 
 NAMES=(
 	"the toy(7) example exits 0 as root, over the registered family"
@@ -41,7 +33,7 @@ echo "TAP version 13"
 echo "1..${#NAMES[@]}"
 
 finish() {
-	echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:$skip error:0"
+	tap_totals
 	[ "$fail" -eq 0 ]
 	exit $?
 }
