@@ -552,33 +552,51 @@ static int __init af_toy_init(void)
 	err = proto_register(&toy_stream_prot, 1);
 	if (err)
 		goto out_dgram;
-	err = register_pernet_device(&toy_net_ops);
+	/* The protocol state is a pernet subsystem, toy0 a pernet device:
+	 * see toy_proto.c for why the order matters.
+	 */
+	err = register_pernet_subsys(&toy_net_ops);
 	if (err)
 		goto out_stream;
-	err = register_pernet_device(&toy_port_net_ops);
+	err = register_pernet_subsys(&toy_port_net_ops);
 	if (err)
 		goto out_net;
-	err = register_pernet_device(&toy_proc_net_ops);
+	err = register_pernet_subsys(&toy_proc_net_ops);
 	if (err)
 		goto out_port;
+	err = register_pernet_device(&toy_loopback_net_ops);
+	if (err)
+		goto out_proc;
+	err = register_netdevice_notifier(&toy_netdev_notifier);
+	if (err)
+		goto out_loopback;
 	dev_add_pack(&toy_packet_type);
+	err = toy_link_register();
+	if (err)
+		goto out_pack;
 	err = sock_register(&toy_family_ops);
 	if (err) {
 		pr_err("cannot register address family %d (%d): %s; load with family=<free slot>\n",
 		       toy_family, err,
 		       err == -EEXIST ? "another family already uses it" :
 		       "unexpected error");
-		goto out_pack;
+		goto out_link;
 	}
 	return 0;
 
+out_link:
+	toy_link_unregister();
 out_pack:
 	dev_remove_pack(&toy_packet_type);
-	unregister_pernet_device(&toy_proc_net_ops);
+	unregister_netdevice_notifier(&toy_netdev_notifier);
+out_loopback:
+	unregister_pernet_device(&toy_loopback_net_ops);
+out_proc:
+	unregister_pernet_subsys(&toy_proc_net_ops);
 out_port:
-	unregister_pernet_device(&toy_port_net_ops);
+	unregister_pernet_subsys(&toy_port_net_ops);
 out_net:
-	unregister_pernet_device(&toy_net_ops);
+	unregister_pernet_subsys(&toy_net_ops);
 out_stream:
 	proto_unregister(&toy_stream_prot);
 out_dgram:
@@ -592,10 +610,14 @@ out:
 static void __exit af_toy_exit(void)
 {
 	sock_unregister(toy_family);
+	/* Deletes every toy link, in every namespace. */
+	toy_link_unregister();
 	dev_remove_pack(&toy_packet_type);
-	unregister_pernet_device(&toy_proc_net_ops);
-	unregister_pernet_device(&toy_port_net_ops);
-	unregister_pernet_device(&toy_net_ops);
+	unregister_netdevice_notifier(&toy_netdev_notifier);
+	unregister_pernet_device(&toy_loopback_net_ops);
+	unregister_pernet_subsys(&toy_proc_net_ops);
+	unregister_pernet_subsys(&toy_port_net_ops);
+	unregister_pernet_subsys(&toy_net_ops);
 	/* Sockets are freed by RCU callbacks that run our sk_destruct. */
 	rcu_barrier();
 	proto_unregister(&toy_stream_prot);
@@ -609,3 +631,4 @@ module_exit(af_toy_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("AF_TOY: a teaching socket address family");
 MODULE_ALIAS_NETPROTO(AF_TOY);
+MODULE_ALIAS_RTNL_LINK("toy");

@@ -76,14 +76,15 @@ static int toy_dgram_connect(struct sock *sk, struct sockaddr *uaddr, int addr_l
 	if (!sa->stoy_port)
 		return -EINVAL;
 	lock_sock(sk);
-	if (!toy_route(sk, daddr, &err))
+	err = toy_route(sk, daddr, NULL);
+	if (err)
 		goto out;
 	err = toy_autobind(sk);
 	if (err)
 		goto out;
 	if (ts->rcv_saddr == htonl(TOY_ADDR_ANY) &&
 	    daddr != htonl(TOY_ADDR_BROADCAST))
-		toy_port_set_addr(sk, htonl(TOY_ADDR_LOOPBACK));
+		toy_port_set_addr(sk, toy_source_addr(sock_net(sk), daddr));
 	WRITE_ONCE(ts->daddr, daddr);
 	WRITE_ONCE(ts->dport, sa->stoy_port);
 	WRITE_ONCE(sk->sk_state, TOY_ESTABLISHED);
@@ -130,7 +131,7 @@ static int toy_dgram_source(struct sock *sk, struct toy_flow *fl)
 	fl->saddr = ts->rcv_saddr;
 	release_sock(sk);
 	if (fl->saddr == htonl(TOY_ADDR_ANY))
-		fl->saddr = htonl(TOY_ADDR_LOOPBACK);
+		fl->saddr = toy_source_addr(sock_net(sk), fl->daddr);
 	return err;
 }
 
@@ -150,7 +151,7 @@ static int toy_dgram_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	struct toy_net *tn = toy_pernet(sock_net(sk));
 	struct toy_sock *ts = toy_sk(sk);
 	struct toy_flow fl = { .type = TOY_TYPE_DGRAM, .flags = TOY_F_DATA };
-	struct net_device *dev;
+	unsigned int max_payload;
 	struct sk_buff *skb;
 	int err;
 
@@ -168,19 +169,19 @@ static int toy_dgram_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		fl.dport = READ_ONCE(ts->dport);
 	}
 
-	dev = toy_route(sk, fl.daddr, &err);
-	if (!dev)
+	err = toy_route(sk, fl.daddr, &max_payload);
+	if (err)
 		return err;
-	if (len > toy_max_payload(dev))
+	if (len > max_payload)
 		return -EMSGSIZE;
 	err = toy_dgram_source(sk, &fl);
 	if (err)
 		return err;
 
-	skb = toy_skb_alloc_send(sk, dev, msg, len, &err);
+	skb = toy_skb_alloc_send(sk, toy_sk_dev(sk), msg, len, &err);
 	if (!skb)
 		goto out_err;
-	err = toy_xmit(dev, skb, &fl);
+	err = toy_xmit(sock_net(sk), skb, &fl);
 	if (err)
 		goto out_err;
 	TOY_INC_STATS(tn, TOY_MIB_OUTDATAGRAMS);
@@ -327,7 +328,7 @@ static void toy_dgram_unreachable(struct net_device *dev,
 		return;
 	toy_flow_reply(in, &fl);
 	fl.flags = TOY_F_RST;
-	toy_xmit(dev, skb, &fl);
+	toy_xmit(dev_net(dev), skb, &fl);
 }
 
 /* A "port unreachable" reply: fail the connected socket that caused it. */
@@ -410,7 +411,7 @@ int toy_dgram_rcv(struct toy_net *tn, struct sk_buff *skb)
 		goto hdr_error;
 	if (fl.daddr == htonl(TOY_ADDR_BROADCAST))
 		return toy_dgram_rcv_broadcast(tn, &fl, skb);
-	if (!toy_addr_is_local(fl.daddr))
+	if (!toy_addr_is_local(dev_net(skb->dev), fl.daddr))
 		goto hdr_error;
 
 	sk = toy_dgram_lookup(tn, &fl);

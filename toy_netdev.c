@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The device layer of AF_TOY: the virtual net_device toy0.
+ * The device layer of AF_TOY: the virtual net_device toy0, and what every
+ * toy device shares (toy_link.c, the cables between nodes, is the other
+ * kind).
  *
  * Every network namespace gets one toy0, created and destroyed with the
  * namespace (like lo).  It is a loopback: whatever it transmits comes back
- * in on it.  A frame's journey through this file:
+ * in on it.  Its 4-byte hardware address is the node's address, set with
+ * stock iproute2 ("ip link set toy0 address 10.0.0.1"); until it is set
+ * (0.0.0.0) the node only talks to itself.  A frame's journey through this
+ * file:
  *
  *   dev_queue_xmit(skb)     called by toy_xmit() in toy_proto.c, the
  *                           one way down
@@ -49,7 +54,13 @@ static netdev_tx_t toy_dev_xmit(struct sk_buff *skb, struct net_device *dev)
 	return NETDEV_TX_OK;
 }
 
-static int toy_dev_init(struct net_device *dev)
+/**
+ * toy_dev_stats_init() - .ndo_init of every toy device: per-cpu counters
+ * @dev: the device being registered
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int toy_dev_stats_init(struct net_device *dev)
 {
 	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
 	if (!dev->tstats)
@@ -62,24 +73,45 @@ static void toy_dev_free(struct net_device *dev)
 	free_percpu(dev->tstats);
 }
 
+/*
+ * The node's address is toy0's hardware address.  0.0.0.0 is "none"
+ * (the default), and loopback and broadcast addresses are not a node's:
+ * refused with EADDRNOTAVAIL, as IPv4 refuses to bind them.
+ */
+static int toy_dev_set_addr(struct net_device *dev, void *p)
+{
+	const struct sockaddr *sa = p;
+	__be32 addr;
+
+	memcpy(&addr, sa->sa_data, sizeof(addr));
+	if (!toy_addr_is_unicast(addr))
+		return -EADDRNOTAVAIL;
+	/* The core learns it from NETDEV_CHANGEADDR (toy_neigh.c). */
+	dev_addr_set(dev, sa->sa_data);
+	return 0;
+}
+
 static const struct net_device_ops toy_netdev_ops = {
-	.ndo_init	 = toy_dev_init,
-	.ndo_start_xmit	 = toy_dev_xmit,
-	.ndo_get_stats64 = dev_get_tstats64,
+	.ndo_init		= toy_dev_stats_init,
+	.ndo_start_xmit		= toy_dev_xmit,
+	.ndo_get_stats64	= dev_get_tstats64,
+	.ndo_set_mac_address	= toy_dev_set_addr,
 };
 
-static void toy_dev_setup(struct net_device *dev)
+/**
+ * toy_dev_setup_common() - what every toy device is, toy0 or a link
+ * @dev: a device being allocated
+ */
+void toy_dev_setup_common(struct net_device *dev)
 {
-	dev->netdev_ops = &toy_netdev_ops;
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = toy_dev_free;
 
 	/* "No link layer", and unlike ARPHRD_NONE not a type IPv6
-	 * autoconfigures: toy0 carries toy frames and nothing else.
+	 * autoconfigures: toy devices carry toy frames and nothing else.
 	 */
 	dev->type = ARPHRD_VOID;
 	dev->hard_header_len = 0;
-	dev->addr_len = 0;
 	dev->mtu = TOY_DEV_MTU;
 	/* Room for a header and a useful payload: a stream must never have
 	 * segments of nothing to send.
@@ -99,24 +131,33 @@ static void toy_dev_setup(struct net_device *dev)
 	dev->features = NETIF_F_SG | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA |
 			NETIF_F_HW_CSUM;
 	toy_dev_set_lltx(dev);
+}
+
+static void toy_dev_setup(struct net_device *dev)
+{
+	static const u8 bcast[TOY_ADDR_LEN] = { 0xff, 0xff, 0xff, 0xff };
+
+	toy_dev_setup_common(dev);
+	dev->netdev_ops = &toy_netdev_ops;
+	/* The node address; "ip link set toy0 address 10.0.0.1" sends these
+	 * four bytes.  It stays 0.0.0.0 (no address) until then.
+	 */
+	dev->addr_len = TOY_ADDR_LEN;
+	memcpy(dev->broadcast, bcast, TOY_ADDR_LEN);
 	/* toy0 belongs to its namespace; it cannot be moved out. */
 	toy_dev_set_netns_local(dev);
 }
 
 /**
- * toy_dev_is_toy() - is this one of our devices?
- * @dev: the device a frame arrived on
+ * toy_dev_is_loopback() - is this a namespace's toy0?
+ * @dev: any device
  *
- * The receive handler only accepts ETH_P_TOY frames from toy devices, so
- * that a frame injected on some other interface cannot reach a socket.
- *
- * Return: true for a toy device.
+ * Return: true for toy0.
  */
-bool toy_dev_is_toy(const struct net_device *dev)
+bool toy_dev_is_loopback(const struct net_device *dev)
 {
 	return dev->netdev_ops == &toy_netdev_ops;
 }
-EXPORT_SYMBOL_IF_TOY_KUNIT(toy_dev_is_toy);
 
 static struct net_device *toy_dev_register(struct net *net,
 					   const char *name,

@@ -259,7 +259,7 @@ int toy_bind(struct sock *sk, struct sockaddr *uaddr, int addr_len)
 	__be32 addr = sa->stoy_addr;
 	int err;
 
-	if (addr != htonl(TOY_ADDR_ANY) && !toy_addr_is_local(addr))
+	if (addr != htonl(TOY_ADDR_ANY) && !toy_addr_is_local(sock_net(sk), addr))
 		return -EADDRNOTAVAIL;
 	if (port && port < TOY_PROT_SOCK &&
 	    !ns_capable(sock_net(sk)->user_ns, CAP_NET_BIND_SERVICE))
@@ -360,7 +360,7 @@ int toy_port_connect(struct sock *sk, __be32 daddr, __be16 dport, int state)
 {
 	struct toy_table *tbl = toy_sk_table(sk);
 	struct toy_sock *ts = toy_sk(sk);
-	__be32 saddr = ts->rcv_saddr ?: htonl(TOY_ADDR_LOOPBACK);
+	__be32 saddr = ts->rcv_saddr ?: toy_source_addr(sock_net(sk), daddr);
 	struct toy_port *tp;
 	struct sock *sk2;
 	int err = 0;

@@ -53,6 +53,13 @@ TOY_VISIBLE_IF_KUNIT const char *const toy_mib_names[TOY_MIB_MAX] = {
 	[TOY_MIB_TIMEOUTS]	= "Timeouts",
 	[TOY_MIB_SPURIOUSRETRANS] = "SpuriousRetrans",
 	[TOY_MIB_ABORTONMEMORY]	= "AbortOnMemory",
+	[TOY_MIB_INADDRERRORS]	= "InAddrErrors",
+	[TOY_MIB_NEIGHOUTREQUESTS] = "NeighOutRequests",
+	[TOY_MIB_NEIGHOUTREPLIES] = "NeighOutReplies",
+	[TOY_MIB_NEIGHINREQUESTS] = "NeighInRequests",
+	[TOY_MIB_NEIGHINREPLIES] = "NeighInReplies",
+	[TOY_MIB_NEIGHRESOLVEFAILED] = "NeighResolveFailed",
+	[TOY_MIB_NEIGHUNRESOLVEDDROPS] = "NeighUnresolvedDrops",
 };
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_mib_names);
 
@@ -64,6 +71,12 @@ static unsigned long toy_mib_sum(struct toy_net *tn, int item)
 	for_each_possible_cpu(cpu)
 		sum += per_cpu_ptr(tn->mib, cpu)->mibs[item];
 	return sum;
+}
+
+/* /proc/net/toy_neigh: the neighbour cache, drawn by toy_neigh.c. */
+static int toy_neigh_show(struct seq_file *seq, void *v)
+{
+	return toy_neigh_seq_show(seq, toy_pernet(seq_file_single_net(seq)));
 }
 
 static int toy_snmp_show(struct seq_file *seq, void *v)
@@ -332,8 +345,13 @@ static int __net_init toy_proc_net_init(struct net *net)
 	if (!proc_create_net_single("toy_snmp", 0444, net->proc_net,
 				    toy_snmp_show, NULL))
 		goto out_proc;
+	if (!proc_create_net_single("toy_neigh", 0444, net->proc_net,
+				    toy_neigh_show, NULL))
+		goto out_snmp;
 	return 0;
 
+out_snmp:
+	remove_proc_entry("toy_snmp", net->proc_net);
 out_proc:
 	remove_proc_entry("toy", net->proc_net);
 out_sysctl:
@@ -343,6 +361,7 @@ out_sysctl:
 
 static void __net_exit toy_proc_net_exit(struct net *net)
 {
+	remove_proc_entry("toy_neigh", net->proc_net);
 	remove_proc_entry("toy_snmp", net->proc_net);
 	remove_proc_entry("toy", net->proc_net);
 	toy_sysctl_exit(toy_pernet(net));

@@ -268,11 +268,19 @@ void toy_flow_reply(const struct toy_flow *in, struct toy_flow *out)
 #define TOY_F_ALL	(TOY_F_DATA | TOY_F_SYN | TOY_F_ACK | TOY_F_FIN | \
 			 TOY_F_RST | TOY_F_DSACK)
 
+/* The toy ARP's frames carry exactly one of its two flags. */
+static bool toy_flags_sane(u8 type, u8 flags)
+{
+	if (type == TOY_TYPE_NEIGH)
+		return flags == TOY_F_WHO_HAS || flags == TOY_F_IS_AT;
+	return !(flags & ~TOY_F_ALL);
+}
+
 static bool toy_hdr_sane(const struct toyhdr *th)
 {
 	return th->version == TOY_VERSION &&
-	       th->type >= TOY_TYPE_DGRAM && th->type <= TOY_TYPE_SEQPACKET &&
-	       !(th->flags & ~TOY_F_ALL) &&
+	       th->type >= TOY_TYPE_DGRAM && th->type <= TOY_TYPE_NEIGH &&
+	       toy_flags_sane(th->type, th->flags) &&
 	       !th->reserved && !th->reserved2;
 }
 

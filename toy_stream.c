@@ -55,7 +55,7 @@
  *   toy_stream_push()       toy_stream_output.c: send what the peer's
  *                           window allows: a clone
  *                           goes down, the original stays queued
- *   toy_xmit()              toy_proto.c: header, dev_queue_xmit(toy0)
+ *   toy_xmit()              toy_proto.c: header, toy0 or a link
  *   toy_stream_rcv_ack()    toy_stream_ack.c: free it once acknowledged
  *
  * How a segment enters:
@@ -206,7 +206,8 @@ static int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_
 
 	if (daddr == htonl(TOY_ADDR_BROADCAST))
 		return -ENETUNREACH;
-	if (!toy_route(sk, daddr, &err))
+	err = toy_route(sk, daddr, NULL);
+	if (err)
 		return err;
 	err = toy_autobind(sk);
 	if (err)

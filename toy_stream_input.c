@@ -510,7 +510,7 @@ int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb)
 	int ret;
 
 	toy_skb_flow(skb, &fl);
-	if (!toy_addr_is_local(fl.daddr) || !fl.sport) {
+	if (!toy_addr_is_local(dev_net(skb->dev), fl.daddr) || !fl.sport) {
 		TOY_INC_STATS(tn, TOY_MIB_HDRERRORS);
 		TOY_INC_STATS(tn, TOY_MIB_INERRORS);
 		goto drop;

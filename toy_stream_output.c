@@ -16,7 +16,7 @@
  *   toy_stream_transmit()   a clone (or, while an earlier clone may be in
  *                           flight, a copy of the head) gets the header;
  *                           the original stays queued
- *   toy_xmit()              toy_proto.c: dev_queue_xmit(toy0)
+ *   toy_xmit()              toy_proto.c: toy0, or the link to the peer
  *
  * A segment is resent only by toy_stream_retransmit_head(): on three
  * duplicate ACKs or a partial ACK (toy_stream_ack.c) or a timeout
@@ -105,7 +105,7 @@ void toy_stream_send_ctl(struct sock *sk, u8 flags, u32 seq)
 	if (!skb)
 		return;	/* the peer's retransmission will ask again */
 	toy_stream_flow(sk, &fl, flags, seq);
-	toy_xmit(dev, skb, &fl);
+	toy_xmit(sock_net(sk), skb, &fl);
 }
 
 /**
@@ -155,7 +155,7 @@ void toy_stream_reply_rst(struct net_device *dev,
 	fl.flags = TOY_F_RST | TOY_F_ACK;
 	fl.seq = in->ack;
 	fl.ack = in->seq + toy_seg_len(in, len);
-	toy_xmit(dev, skb, &fl);
+	toy_xmit(dev_net(dev), skb, &fl);
 }
 
 /* ---- the write queue --------------------------------------------------- */
@@ -257,7 +257,6 @@ void toy_stream_queue_fin(struct sock *sk)
  */
 static void toy_stream_transmit(struct sock *sk, struct sk_buff *skb)
 {
-	struct net_device *dev = toy_sk_dev(sk);
 	struct toy_skb_cb *cb = TOY_SKB_CB(skb);
 	struct sk_buff *copy;
 	struct toy_flow fl;
@@ -273,7 +272,7 @@ static void toy_stream_transmit(struct sock *sk, struct sk_buff *skb)
 		return;	/* the retransmission timer will try again */
 	cb->when = (u32)jiffies;
 	toy_stream_flow(sk, &fl, cb->flags | TOY_F_ACK, cb->seq);
-	toy_xmit(dev, copy, &fl);
+	toy_xmit(sock_net(sk), copy, &fl);
 }
 
 /* Split the unsent segment @skb so that its first @len bytes fit. */

@@ -153,6 +153,13 @@ static void toy_stream_timeout(struct sock *sk)
 		toy_stream_done(sk);
 		return;
 	case TOY_SYN_SENT:
+		/* The toy ARP got no answer from the peer's node: give up
+		 * as TCP does when ARP fails (an ICMP host unreachable).
+		 */
+		if (toy_route(sk, toy_sk(sk)->daddr, NULL) == -EHOSTUNREACH) {
+			toy_stream_fail(sk, EHOSTUNREACH);
+			return;
+		}
 		if (++st->retries > TOY_MAX_RETRIES) {
 			toy_stream_fail(sk, ETIMEDOUT);
 			return;

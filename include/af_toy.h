@@ -16,10 +16,14 @@
  *   core          toy_proto.c          per-namespace state, routing,
  *        |                             toy_xmit() down, toy_rcv() up
  *        v
+ *   neighbours    toy_neigh.c          the toy ARP: which link reaches a node
+ *        |
+ *        v
  *   buffers       toy_skb.c            sk_buff: header build/validate
  *        |
  *        v
  *   device        toy_netdev.c         net_device toy0: transmit, loop back
+ *                 toy_link.c           toy links: cables between namespaces
  *
  *   beside them   toy_proc.c           /proc/net/toy, toy_snmp, sysctls
  *
@@ -183,6 +187,13 @@ enum toy_mib_item {
 	TOY_MIB_TIMEOUTS,
 	TOY_MIB_SPURIOUSRETRANS,
 	TOY_MIB_ABORTONMEMORY,
+	TOY_MIB_INADDRERRORS,
+	TOY_MIB_NEIGHOUTREQUESTS,
+	TOY_MIB_NEIGHOUTREPLIES,
+	TOY_MIB_NEIGHINREQUESTS,
+	TOY_MIB_NEIGHINREPLIES,
+	TOY_MIB_NEIGHRESOLVEFAILED,
+	TOY_MIB_NEIGHUNRESOLVEDDROPS,
 	TOY_MIB_MAX
 };
 
@@ -196,10 +207,48 @@ struct toy_mib {
 /* Index of a toy type (TOY_TYPE_*) in toy_net.tables. */
 #define TOY_NTABLES	3
 
+/* A node address is 4 bytes: toy0's hardware address (toy_netdev.c). */
+#define TOY_ADDR_LEN	4
+
+/* Can @addr (network order) be a node's own address, or a neighbour's? */
+static inline bool toy_addr_is_unicast(__be32 addr)
+{
+	u32 a = ntohl(addr);
+
+	return a != TOY_ADDR_ANY && a != TOY_ADDR_BROADCAST &&
+	       (a >> 24) != (TOY_ADDR_LOOPBACK >> 24);
+}
+
+/**
+ * struct toy_neigh_table - the toy ARP cache of one namespace (toy_neigh.c)
+ * @lock: guards @entries, @count, @dead and every field of every entry;
+ *	  spin_lock_bh(), since frames are sent and received in softirq
+ * @entries: struct toy_neigh, one per neighbour address
+ * @count: the number of @entries, at most TOY_NEIGH_MAX
+ * @timer: the cache's clock (probes, ageing); pending while @entries is
+ *	   not empty
+ * @dead: the namespace is going away: @timer is not armed again
+ * @net: the namespace, whose links the table's frames go out on
+ */
+struct toy_neigh_table {
+	spinlock_t		lock;	/* guards everything here */
+	possible_net_t		net;
+	struct list_head	entries;
+	unsigned int		count;
+	struct timer_list	timer;
+	bool			dead;
+};
+
 /**
  * struct toy_net - AF_TOY state of one network namespace (net_generic)
  * @tables: port tables, one per socket type (index: toy type - 1)
- * @dev: this namespace's toy0; it lives exactly as long as the namespace
+ * @dev: this namespace's toy0, the loopback; set and cleared by its
+ *	 pernet device op, read with READ_ONCE() (NULL only while the
+ *	 namespace is being dismantled, when no socket is left)
+ * @node_addr: the node's address (toy0's hardware address), or 0 while
+ *	       unset; written under RTNL by toy_neigh.c's notifier, read
+ *	       with READ_ONCE()
+ * @neigh: the neighbour cache: which link reaches which node
  * @mib: per-cpu protocol counters; updated locklessly
  * @port_range: ephemeral port range, (high << 16) | low; read and written
  *		whole with READ_ONCE()/WRITE_ONCE() so both ends always match
@@ -210,6 +259,8 @@ struct toy_mib {
 struct toy_net {
 	struct toy_table	tables[TOY_NTABLES];
 	struct net_device	*dev;
+	__be32			node_addr;
+	struct toy_neigh_table	neigh;
 	struct toy_mib __percpu	*mib;
 	u32			port_range;
 	struct ctl_table_header	*sysctl;
@@ -328,23 +379,48 @@ extern struct pernet_operations toy_proc_net_ops;
 
 /* toy_proto.c: per-namespace state, routing, the way down and the way up */
 extern struct pernet_operations toy_net_ops;
+extern struct pernet_operations toy_loopback_net_ops;
+extern struct notifier_block toy_netdev_notifier;
 extern struct packet_type toy_packet_type;
 void toy_sock_init(struct sock *sk);
 void toy_sock_destruct(struct sock *sk);
 void toy_sock_unlink(struct sock *sk);
-struct net_device *toy_route(struct sock *sk, __be32 daddr, int *err);
+int toy_route(struct sock *sk, __be32 daddr, unsigned int *max_payload);
 struct net_device *toy_sk_dev(const struct sock *sk);
+unsigned int toy_sk_max_payload(struct sock *sk);
 __be32 toy_resolve(__be32 daddr);
-bool toy_addr_is_local(__be32 addr);
+__be32 toy_node_addr(const struct net *net);
+__be32 toy_source_addr(const struct net *net, __be32 daddr);
+bool toy_addr_is_local(const struct net *net, __be32 addr);
 unsigned int toy_max_payload(const struct net_device *dev);
-int toy_xmit(struct net_device *dev, struct sk_buff *skb,
-	     const struct toy_flow *fl);
+int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl);
+
+/* toy_neigh.c: the toy ARP, which link reaches which node */
+void toy_neigh_table_init(struct toy_net *tn, struct net *net);
+void toy_neigh_table_exit(struct toy_net *tn);
+int toy_neigh_route(struct toy_net *tn, __be32 daddr,
+		    unsigned int *max_payload);
+int toy_neigh_output(struct toy_net *tn, struct sk_buff *skb, __be32 daddr);
+int toy_neigh_rcv(struct toy_net *tn, struct sk_buff *skb);
+void toy_neigh_announce(struct toy_net *tn, struct net_device *dev);
+void toy_neigh_flush(struct toy_net *tn, const struct net_device *dev);
+int toy_neigh_seq_show(struct seq_file *seq, struct toy_net *tn);
 
 #ifdef TOY_KUNIT
 extern const char *const toy_mib_names[TOY_MIB_MAX];
 const char *toy_state_name(int state);
 struct sock *toy_dgram_lookup(struct toy_net *tn, const struct toy_flow *fl);
 #endif
+
+/* Queue @skb to @dev; 0 or a negative errno (qdisc verdicts mapped). */
+static inline int toy_queue_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	int err;
+
+	skb->dev = dev;
+	err = dev_queue_xmit(skb);
+	return err > 0 ? net_xmit_errno(err) : err;
+}
 
 /* toy_skb.c: sk_buff helpers */
 struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
@@ -359,9 +435,19 @@ void toy_skb_flow(const struct sk_buff *skb, struct toy_flow *fl);
 void toy_flow_reply(const struct toy_flow *in, struct toy_flow *out);
 enum toy_rx_verdict toy_skb_validate(struct sk_buff *skb);
 
-/* toy_netdev.c: the toy net_device */
+/* toy_netdev.c: toy0, and what every toy device shares */
 struct net_device *toy_dev_create(struct net *net);
 void toy_dev_destroy(struct net_device *dev);
 bool toy_dev_is_toy(const struct net_device *dev);
+bool toy_dev_is_loopback(const struct net_device *dev);
+void toy_dev_setup_common(struct net_device *dev);
+int toy_dev_stats_init(struct net_device *dev);
+
+/* toy_link.c: toy links, the cables between nodes */
+bool toy_link_is(const struct net_device *dev);
+bool toy_link_is_up(const struct net_device *dev);
+unsigned int toy_link_min_mtu(struct net *net);
+int toy_link_register(void);
+void toy_link_unregister(void);
 
 #endif /* _AF_TOY_H */

@@ -60,4 +60,24 @@ toy_register_net_sysctl(struct net *net, const char *path,
 #endif
 }
 
+/*
+ * About 6.15 packed rtnl_link_ops.newlink()'s namespaces and attributes
+ * into struct rtnl_newlink_params.  toy_link_newlink() is written with
+ * these three names: its arguments, the namespace "link DEV" is looked up
+ * in (the requester's, or link-netns's), and the IFLA_* attributes.
+ */
+#ifdef TOY_HAVE_RTNL_NEWLINK_PARAMS
+#define TOY_NEWLINK_ARGS	struct net_device *dev,			\
+				struct rtnl_newlink_params *params,	\
+				struct netlink_ext_ack *extack
+#define toy_newlink_src_net()	rtnl_newlink_link_net(params)
+#define toy_newlink_tb()	(params->tb)
+#else
+#define TOY_NEWLINK_ARGS	struct net *src_net, struct net_device *dev, \
+				struct nlattr *tb[], struct nlattr *data[], \
+				struct netlink_ext_ack *extack
+#define toy_newlink_src_net()	(src_net)
+#define toy_newlink_tb()	(tb)
+#endif
+
 #endif /* _TOY_COMPAT_H */

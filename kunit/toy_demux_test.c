@@ -284,6 +284,7 @@ struct toy_drop_case {
 
 #define MIB(x)		BIT(TOY_MIB_##x)
 #define HDR_ERR		(MIB(HDRERRORS) | MIB(INERRORS))
+#define ADDR_ERR	(MIB(INADDRERRORS) | MIB(INERRORS))
 
 static const struct toy_drop_case toy_drop_cases[] = {
 	{ "version 2", TOY_FIELD_VERSION, 2, true, .counters = HDR_ERR },
@@ -308,9 +309,12 @@ static const struct toy_drop_case toy_drop_cases[] = {
 	{ "source port 0", TOY_FIELD_SPORT, 0, true, .counters = HDR_ERR },
 	{ "destination port 0", TOY_FIELD_DPORT, 0, true,
 	  .counters = HDR_ERR },
+	/* Not for this node (which has no address): InAddrErrors. */
 	{ "destination not local", TOY_FIELD_DADDR, 0x0a000001, true,
-	  .counters = HDR_ERR },
+	  .counters = ADDR_ERR },
 	{ "destination 0.0.0.0", TOY_FIELD_DADDR, 0, true,
+	  .counters = ADDR_ERR },
+	{ "a who-has with a data flag", TOY_FIELD_TYPE, TOY_TYPE_NEIGH, true,
 	  .counters = HDR_ERR },
 	/* Resets, which are never answered: one frame, one count. */
 	{ "stream reset, no stream socket", TOY_FIELD_TYPE, TOY_TYPE_STREAM,

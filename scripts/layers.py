@@ -28,7 +28,9 @@ LAYERS = [
     ["toy_dgram.c", "toy_stream*.c"],
     ["toy_port.c"],
     ["toy_proto.c"],
+    ["toy_neigh.c"],
     ["toy_skb.c"],
+    ["toy_link.c"],
     ["toy_netdev.c"],
 ]
 UPCALLS = {("toy_proto.c", "toy_dgram_rcv"), ("toy_proto.c", "toy_stream_rcv")}

@@ -58,6 +58,8 @@ struct sockaddr_toy {
 #define TOY_TYPE_DGRAM		1
 #define TOY_TYPE_STREAM		2
 #define TOY_TYPE_SEQPACKET	3
+/* ...or none: the toy ARP, which asks which link reaches a node */
+#define TOY_TYPE_NEIGH		4
 
 /* toyhdr.flags */
 #define TOY_F_DATA		0x01	/* carries payload for a socket */
@@ -67,12 +69,22 @@ struct sockaddr_toy {
 #define TOY_F_RST		0x10	/* on a datagram: "port unreachable" */
 /* streams: this ACK answers a segment that was all duplicate (D-SACK) */
 #define TOY_F_DSACK		0x20
+/*
+ * TOY_TYPE_NEIGH frames carry one of these and no ports or payload.
+ * who-has: saddr asks, on every link, which node is daddr;
+ * is-at:   saddr is here: the answer to daddr, or an announcement to
+ *          TOY_ADDR_BROADCAST when a link comes up or the address changes.
+ */
+#define TOY_F_WHO_HAS		0x40
+#define TOY_F_IS_AT		0x80
 
 struct toyhdr {
 	__u8	version;	/* TOY_VERSION */
 	__u8	type;		/* TOY_TYPE_* */
 	__u8	flags;		/* TOY_F_* */
-	__u8	reserved;	/* must be zero */
+	__u8	reserved;	/* must be zero (a hop limit, once frames
+				 * are forwarded between nodes)
+				 */
 	__be16	sport;
 	__be16	dport;
 	__be32	saddr;
