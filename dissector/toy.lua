@@ -8,13 +8,18 @@
 -- or copy it to ~/.local/lib/wireshark/plugins/.  The layout is struct
 -- toyhdr in include/uapi/linux/toy.h: 32 bytes, network byte order,
 -- followed by the payload.  The checksum (Internet checksum over header
--- and payload) is verified and flagged when wrong.
+-- and payload) is verified and flagged when wrong.  The toy ARP's frames
+-- (type NEIGH) read "Who has 10.0.0.2? Tell 10.0.0.1" and
+-- "10.0.0.2 is at t21" as ARP's do in Wireshark.
 
 local toy = Proto("toy", "AF_TOY")
 
-local TYPES = { [1] = "DGRAM", [2] = "STREAM", [3] = "SEQPACKET" }
+local TYPES = { [1] = "DGRAM", [2] = "STREAM", [3] = "SEQPACKET", [4] = "NEIGH" }
+local TYPE_NEIGH = 4
+local WHO_HAS, IS_AT = 0x40, 0x80
 local FLAGS = { { 0x02, "SYN" }, { 0x04, "ACK" }, { 0x08, "FIN" },
-		{ 0x10, "RST" }, { 0x20, "DSACK" }, { 0x01, "DATA" } }
+		{ 0x10, "RST" }, { 0x20, "DSACK" }, { 0x01, "DATA" },
+		{ WHO_HAS, "WHO-HAS" }, { IS_AT, "IS-AT" } }
 local WINDOW_UNIT = 64
 local HDR_LEN = 32
 
@@ -28,6 +33,8 @@ f.f_ack = ProtoField.bool("toy.flags.ack", "ACK", 8, nil, 0x04)
 f.f_fin = ProtoField.bool("toy.flags.fin", "FIN", 8, nil, 0x08)
 f.f_rst = ProtoField.bool("toy.flags.rst", "RST", 8, nil, 0x10)
 f.f_dsack = ProtoField.bool("toy.flags.dsack", "DSACK", 8, nil, 0x20)
+f.f_who_has = ProtoField.bool("toy.flags.who_has", "WHO-HAS", 8, nil, WHO_HAS)
+f.f_is_at = ProtoField.bool("toy.flags.is_at", "IS-AT", 8, nil, IS_AT)
 f.reserved = ProtoField.uint8("toy.reserved", "Reserved")
 f.sport = ProtoField.uint16("toy.srcport", "Source port")
 f.dport = ProtoField.uint16("toy.dstport", "Destination port")
@@ -95,6 +102,8 @@ function toy.dissector(tvb, pinfo, tree)
 	ft:add(f.f_rst, tvb(2, 1))
 	ft:add(f.f_dsack, tvb(2, 1))
 	ft:add(f.f_data, tvb(2, 1))
+	ft:add(f.f_who_has, tvb(2, 1))
+	ft:add(f.f_is_at, tvb(2, 1))
 	t:add(f.reserved, tvb(3, 1))
 	t:add(f.sport, tvb(4, 2))
 	t:add(f.dport, tvb(6, 2))
@@ -119,6 +128,18 @@ function toy.dissector(tvb, pinfo, tree)
 		if len > 0 then
 			t:add(f.payload, tvb(HDR_LEN, len))
 		end
+	end
+
+	if ttype == TYPE_NEIGH then
+		local src, dst = tostring(tvb(8, 4):ipv4()), tostring(tvb(12, 4):ipv4())
+		if flags == WHO_HAS then
+			pinfo.cols.info = string.format("Who has %s? Tell %s", dst, src)
+		elseif dst == "255.255.255.255" then
+			pinfo.cols.info = string.format("%s is here (announcement)", src)
+		else
+			pinfo.cols.info = string.format("%s is here, tell %s", src, dst)
+		end
+		return HDR_LEN + len
 	end
 
 	local info = string.format("%s %d -> %d [%s]", TYPES[ttype] or "?",

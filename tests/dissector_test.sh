@@ -6,14 +6,16 @@
 # Inside the VM (af_toy loaded): capture a datagram echo and a stream
 # echo on toy0 with tcpdump, decode the capture with tshark and the
 # project's Lua dissector, and check the fields; then flip one payload
-# byte in the capture and check the dissector flags the checksum.
-# TAP output with a kselftest-style "# Totals:" line.
+# byte in the capture and check the dissector flags the checksum.  Then
+# two nodes (namespaces joined by a toy link): capture on the link while
+# one sends a datagram to the other, and check that the toy ARP's who-has
+# and is-at decode.  TAP output with a kselftest-style "# Totals:" line.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; ip netns del dis1 2>/dev/null; ip netns del dis2 2>/dev/null; rm -rf "$tmp"' EXIT
 lua=dissector/toy.lua
 bin=build/examples
 pass=0 fail=0 n=0
@@ -31,7 +33,7 @@ if ! command -v tshark >/dev/null; then
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 0
 fi
-echo "1..6"
+echo "1..8"
 
 tcpdump -i toy0 -w "$tmp/cap.pcap" -c 16 2>"$tmp/td.err" &
 td=$!
@@ -84,6 +86,34 @@ open(sys.argv[2], 'wb').write(b)
 PY
 check "a frame shorter than its length field is flagged" \
 	'[ "$(decode "$tmp/short.pcap" -Y toy.len.short | wc -l)" -eq 1 ]'
+
+# Two nodes: who-has from 10.9.0.1, is-at from 10.9.0.2, then the datagram.
+fam=$(cat /sys/module/af_toy/parameters/family)
+ip netns add dis1 && ip netns add dis2 &&
+ip -n dis1 link add d12 type toy &&
+ip -n dis1 link add d21 netns dis2 link d12 type toy &&
+ip -n dis1 link set toy0 address 10.9.0.1 &&
+ip -n dis2 link set toy0 address 10.9.0.2 &&
+ip -n dis1 link set d12 up && ip -n dis2 link set d21 up ||
+	echo "# setting up two nodes failed"
+ip netns exec dis1 tcpdump -U -i d12 -w "$tmp/arp.pcap" 2>"$tmp/td2.err" &
+td=$!
+wait_for grep -q "listening on" "$tmp/td2.err"
+echo "over the link" | ip netns exec dis1 timeout 60 socat -u - \
+	"SOCKET-SENDTO:$fam:2:0:x1c21x0a090002x0000000000000000" 2>"$tmp/socat.err"
+# -U writes each frame as it comes: wait until the datagram is in the file
+arp_info() {
+	decode "$tmp/arp.pcap" -T fields -e _ws.col.Info >"$tmp/arp.txt"
+	grep -q "^DGRAM" "$tmp/arp.txt"
+}
+wait_for arp_info
+kill -INT "$td" 2>/dev/null; wait "$td"
+decode "$tmp/arp.pcap" -T fields -e _ws.col.Info >"$tmp/arp.txt"
+check "the toy ARP decodes: Who has 10.9.0.2? Tell 10.9.0.1" \
+	'grep -qx "Who has 10.9.0.2? Tell 10.9.0.1" "$tmp/arp.txt"' "$(head -5 "$tmp/arp.txt")"
+check "the toy ARP decodes: 10.9.0.2 is here, tell 10.9.0.1; then the datagram" \
+	'grep -qx "10.9.0.2 is here, tell 10.9.0.1" "$tmp/arp.txt" &&
+	 grep -q "^DGRAM [0-9]* -> 7201" "$tmp/arp.txt"' "$(head -5 "$tmp/arp.txt")"
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ "$fail" -eq 0 ]
