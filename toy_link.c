@@ -52,7 +52,7 @@ struct toy_link {
 	struct net_device __rcu	*peer;
 };
 
-static struct rtnl_link_ops toy_link_ops;
+TOY_VISIBLE_IF_KUNIT struct rtnl_link_ops toy_link_ops;
 
 static struct toy_link *toy_link(const struct net_device *dev)
 {
@@ -279,7 +279,7 @@ static struct net *toy_link_get_link_net(const struct net_device *dev)
 	return peer ? dev_net(peer) : dev_net(dev);
 }
 
-static struct rtnl_link_ops toy_link_ops = {
+TOY_VISIBLE_IF_KUNIT struct rtnl_link_ops toy_link_ops = {
 	.kind		= "toy",
 	.priv_size	= sizeof(struct toy_link),
 	.setup		= toy_link_setup,
@@ -288,6 +288,7 @@ static struct rtnl_link_ops toy_link_ops = {
 	.dellink	= toy_link_dellink,
 	.get_link_net	= toy_link_get_link_net,
 };
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_link_ops);
 
 /**
  * toy_link_register() - offer the link kind "toy" to rtnetlink

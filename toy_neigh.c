@@ -58,13 +58,6 @@
 #define TOY_NEIGH_TICK			(HZ / 4)
 #define TOY_NEIGH_ASK_PER_TICK		16	/* who-has sent per tick, at most */
 
-enum toy_neigh_state {
-	TOY_NEIGH_INCOMPLETE,
-	TOY_NEIGH_REACHABLE,
-	TOY_NEIGH_STALE,
-	TOY_NEIGH_FAILED,
-};
-
 static const char *const toy_neigh_state_names[] = {
 	[TOY_NEIGH_INCOMPLETE]	= "INCOMPLETE",
 	[TOY_NEIGH_REACHABLE]	= "REACHABLE",
@@ -517,6 +510,35 @@ int toy_neigh_seq_show(struct seq_file *seq, struct toy_net *tn)
 	spin_unlock_bh(&t->lock);
 	return 0;
 }
+
+#ifdef TOY_KUNIT
+/**
+ * toy_neigh_kunit_state() - what the cache knows of @addr, for KUnit
+ * @tn: the namespace's AF_TOY state
+ * @addr: a node address
+ * @dev: set to the entry's link (NULL if none)
+ * @queued: set to the number of frames it holds
+ *
+ * Return: the entry's enum toy_neigh_state, or -ENOENT.
+ */
+int toy_neigh_kunit_state(struct toy_net *tn, __be32 addr,
+			  const struct net_device **dev, unsigned int *queued)
+{
+	struct toy_neigh *n;
+	int state = -ENOENT;
+
+	spin_lock_bh(&tn->neigh.lock);
+	n = toy_neigh_lookup(&tn->neigh, addr);
+	if (n) {
+		state = n->state;
+		*dev = n->dev;
+		*queued = skb_queue_len(&n->queue);
+	}
+	spin_unlock_bh(&tn->neigh.lock);
+	return state;
+}
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_neigh_kunit_state);
+#endif
 
 /* ---- per namespace ----------------------------------------------------- */
 

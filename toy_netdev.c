@@ -75,8 +75,9 @@ static void toy_dev_free(struct net_device *dev)
 
 /*
  * The node's address is toy0's hardware address.  0.0.0.0 is "none"
- * (the default), and loopback and broadcast addresses are not a node's:
- * refused with EADDRNOTAVAIL, as IPv4 refuses to bind them.
+ * (the default, and how to clear it); loopback and broadcast addresses
+ * are not a node's: refused with EADDRNOTAVAIL, as IPv4 refuses to bind
+ * them.
  */
 static int toy_dev_set_addr(struct net_device *dev, void *p)
 {
@@ -84,7 +85,7 @@ static int toy_dev_set_addr(struct net_device *dev, void *p)
 	__be32 addr;
 
 	memcpy(&addr, sa->sa_data, sizeof(addr));
-	if (!toy_addr_is_unicast(addr))
+	if (addr && !toy_addr_is_unicast(addr))
 		return -EADDRNOTAVAIL;
 	/* The core learns it from NETDEV_CHANGEADDR (toy_neigh.c). */
 	dev_addr_set(dev, sa->sa_data);

@@ -121,6 +121,7 @@ __be32 toy_node_addr(const struct net *net)
 {
 	return READ_ONCE(toy_pernet(net)->node_addr);
 }
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_node_addr);
 
 /**
  * toy_addr_is_local() - is @addr one of this node's addresses?
@@ -141,6 +142,7 @@ bool toy_addr_is_local(const struct net *net, __be32 addr)
 	self = toy_node_addr(net);
 	return self && addr == self;
 }
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_addr_is_local);
 
 /**
  * toy_resolve() - the destination a user-supplied address stands for
@@ -407,8 +409,7 @@ static int toy_netdev_event(struct notifier_block *nb, unsigned long event,
 		return NOTIFY_DONE;
 	}
 	switch (event) {
-	case NETDEV_UP:
-	case NETDEV_CHANGE:
+	case NETDEV_CHANGE:	/* linkwatch: the carrier came or went */
 		if (toy_link_is_up(dev))
 			toy_neigh_announce(tn, dev);
 		else

@@ -396,6 +396,13 @@ unsigned int toy_max_payload(const struct net_device *dev);
 int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl);
 
 /* toy_neigh.c: the toy ARP, which link reaches which node */
+enum toy_neigh_state {
+	TOY_NEIGH_INCOMPLETE,
+	TOY_NEIGH_REACHABLE,
+	TOY_NEIGH_STALE,
+	TOY_NEIGH_FAILED,
+};
+
 void toy_neigh_table_init(struct toy_net *tn, struct net *net);
 void toy_neigh_table_exit(struct toy_net *tn);
 int toy_neigh_route(struct toy_net *tn, __be32 daddr,
@@ -407,6 +414,9 @@ void toy_neigh_flush(struct toy_net *tn, const struct net_device *dev);
 int toy_neigh_seq_show(struct seq_file *seq, struct toy_net *tn);
 
 #ifdef TOY_KUNIT
+extern struct rtnl_link_ops toy_link_ops;
+int toy_neigh_kunit_state(struct toy_net *tn, __be32 addr,
+			  const struct net_device **dev, unsigned int *queued);
 extern const char *const toy_mib_names[TOY_MIB_MAX];
 const char *toy_state_name(int state);
 struct sock *toy_dgram_lookup(struct toy_net *tn, const struct toy_flow *fl);

@@ -192,7 +192,10 @@ static void toy_netdev_properties(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dev->min_mtu, TOY_HDR_LEN + TOY_MIN_PAYLOAD);
 	KUNIT_EXPECT_EQ(test, dev->type, ARPHRD_VOID);
 	KUNIT_EXPECT_EQ(test, dev->hard_header_len, 0);
-	KUNIT_EXPECT_EQ(test, dev->addr_len, 0);
+	/* The node address: 4 bytes, none (0.0.0.0) until one is set. */
+	KUNIT_EXPECT_EQ(test, dev->addr_len, TOY_ADDR_LEN);
+	KUNIT_EXPECT_FALSE(test, memchr_inv(dev->dev_addr, 0, TOY_ADDR_LEN));
+	KUNIT_EXPECT_FALSE(test, memchr_inv(dev->broadcast, 0xff, TOY_ADDR_LEN));
 	KUNIT_EXPECT_PTR_EQ(test, dev_net(dev), &init_net);
 
 	byname = dev_get_by_name(&init_net, "toy0");
