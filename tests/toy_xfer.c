@@ -2,11 +2,25 @@
 /*
  * toy_xfer.c - move a verified amount of data over one connection, both
  * ways at once, and say in one line whether every byte arrived exactly
- * once and in order.  netem_test.sh runs it over a lossy toy0.
+ * once and in order.  netem_test.sh runs it over a lossy toy0,
+ * link_test.sh between two network namespaces joined by a toy link.
  *
  *   toy_xfer [-t stream|seqpacket|dgram] [-f toy|inet|unix] [-m MIB]
  *            [-T TIMEOUT_S] [-S STALL_S] [-p PORT] [-r MAX_RECORD]
  *            [-n COUNT] [-l LEN] [-s SEED] [-x INJECT]
+ *            [-A ADDR] [-C NSPATH] [-D NSPATH]
+ *
+ * Where the two ends are: by default both in the caller's network
+ * namespace, the server bound to and the client connecting (or sending)
+ * to the loopback address (127.0.0.1 for AF_TOY and AF_INET).  -A ADDR, a
+ * dotted quad, is the address the client connects or sends to instead
+ * (an AF_TOY node address, or an IPv4 address with -f inet), and the
+ * server then binds the wildcard address.  -C NSPATH and -D NSPATH (a
+ * network namespace file, e.g. /run/netns/n1) put the client's and the
+ * server's sockets in that namespace: the thread that creates a socket
+ * enters it with setns(CLONE_NEWNET) just for that and returns to the
+ * caller's namespace (setns changes only the calling thread's namespace,
+ * and a socket stays in the one it was made in).
  *
  * stream, seqpacket: a listener on PORT (0: any free one) of the family,
  * a client connects, the listener accepts, and each end sends MIB MiB
@@ -20,9 +34,13 @@
  *     starts with its sequence number i (8 bytes, little endian, when it
  *     is that long) and continues with the stream's bytes; the receiver
  *     checks each record's length, sequence number and content.
- *     On AF_TOY the largest record is toy0's MTU (sysfs) less the toy
- *     header (TOY_HDR_LEN from the uapi header), capped at TOY_MAX_PAYLOAD;
- *     a send one byte larger must fail with EMSGSIZE, which is checked.
+ *     On AF_TOY the largest record is toy0's MTU (sysfs; with -C, the
+ *     client namespace's toy0, by SIOCGIFMTU) less the toy header
+ *     (TOY_HDR_LEN from the uapi header), capped at TOY_MAX_PAYLOAD; with
+ *     -A, whose path may cross a link of another MTU, it is measured
+ *     instead: sends of a bisected size on a throwaway connection until
+ *     the largest one that does not fail with EMSGSIZE.  A send one byte
+ *     larger must fail with EMSGSIZE, which is checked.
  * Each end shuts its sending side down when it is done and reads to EOF.
  *
  * dgram: COUNT datagrams of LEN bytes (default 2000 x 1000) from one
@@ -30,15 +48,22 @@
  * content.  Reports how many arrived, how many were corrupt or
  * duplicated, and (AF_TOY) the deltas of the module's drop counters in
  * /proc/net/toy_snmp and toy0's rx_dropped, so that the caller can account
- * for every datagram sent.  The receiver stops once received + counted
- * drops reach the number sent, or after STALL_S/10 s of silence (whatever
- * is then missing was dropped somewhere the tool cannot count, e.g. the
- * qdisc: the caller adds that).
+ * for every datagram sent (with -D, the server namespace's counters:
+ * /proc/thread-self/net/toy_snmp, or snmp, and the rx drops of all its
+ * devices in /proc/thread-self/net/dev).  The receiver stops once
+ * received + counted drops reach the number sent, or after STALL_S/10 s
+ * of silence (whatever is then missing was dropped somewhere the tool
+ * cannot count, e.g. the qdisc: the caller adds that).  It does not fail
+ * for what is missing: the caller compares missing= with what it expects.
  *
  * The result is one line on stdout, "toy_xfer key=value ...":
  *   result=pass|fail, seconds, bytes and records each way (c2s: client to
  *   server, s2c: server to client), mismatch=-1 or the first bad offset
- *   (with mismatch_dir and, for seqpacket, mismatch_record), error="...".
+ *   (with mismatch_dir and, for seqpacket, mismatch_record), error="...";
+ *   with -A also addr=ADDR after the family.  A connection the client
+ *   cannot make is reported with the client's own error (e.g. error=
+ *   "connect to 10.0.0.9 port 7000: No route to host"), as soon as its
+ *   socket reports it.
  * Exit status: 0 pass, 1 fail (mismatch, error, stall), 2 usage, 3 the
  * overall timeout fired, 4 the family is not available (e.g. af_toy.ko is
  * not loaded).
@@ -80,6 +105,10 @@ static struct {
 	int dlen;		/* datagram length */
 	uint64_t seed;
 	long long inject;	/* self-test: flip a bit the client sends */
+	bool have_addr;		/* -A: the client's destination ... */
+	uint32_t addr;		/* ... in host order */
+	const char *client_ns;	/* -C, -D: namespace files, or NULL */
+	const char *server_ns;
 } opt = {
 	.type = X_STREAM,
 	.fam = F_TOY,
@@ -98,6 +127,10 @@ static const char *fam_name[] = { "toy", "inet", "unix" };
 static int family_num;		/* the number passed to socket() */
 static long long t_start, deadline;
 static atomic_bool abort_all;
+static char addr_kv[32];	/* " addr=ADDR" with -A, else "" */
+
+/* The network namespaces of -C and -D, and the caller's own; -1: none. */
+static int client_ns_fd = -1, server_ns_fd = -1, home_ns_fd = -1;
 
 static double secs_since(long long t0)
 {
@@ -472,10 +505,68 @@ out:
 	return NULL;
 }
 
+/* ---- network namespaces --------------------------------------------------------- */
+
+/*
+ * Move the calling thread into the namespace @fd (-1: stay).  Only this
+ * thread moves; a socket it creates belongs to that namespace for good.
+ * Returns 0, or an errno with @err saying what failed.
+ */
+static int ns_enter(int fd, const char *what, char *err, size_t errlen)
+{
+	int e;
+
+	if (fd < 0 || !setns(fd, CLONE_NEWNET))
+		return 0;
+	e = errno;
+	snprintf(err, errlen, "setns to the %s namespace: %s", what,
+		 strerror(e));
+	return e;
+}
+
+/* Back to the caller's namespace, after ns_enter(). */
+static void ns_leave(int fd)
+{
+	if (fd < 0 || home_ns_fd < 0)
+		return;
+	if (setns(home_ns_fd, CLONE_NEWNET)) {
+		/* nothing sensible is left to do: /proc would lie */
+		fprintf(stderr, "toy_xfer: setns back home: %s\n",
+			strerror(errno));
+		exit(EXIT_FAIL);
+	}
+}
+
+/* socket() in the namespace @fd (-1: this thread's); sets errno. */
+static int socket_in(int fd, const char *what, int type, char *err,
+		     size_t errlen)
+{
+	int s, e = ns_enter(fd, what, err, errlen);
+
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	s = socket(family_num, type, 0);
+	e = errno;
+	ns_leave(fd);
+	errno = e;
+	return s;
+}
+
 /* ---- sockets ----------------------------------------------------------------- */
 
-static socklen_t make_addr(struct sockaddr_storage *ss, int port)
+/*
+ * The address of the server: where it binds (@peer false) and where the
+ * client connects or sends to (@peer true).  The loopback address both
+ * ways, unless -A names the client's destination: the server then binds
+ * the wildcard address.
+ */
+static socklen_t make_addr(struct sockaddr_storage *ss, int port, bool peer)
 {
+	uint32_t a = !opt.have_addr ? INADDR_LOOPBACK :
+		     peer ? opt.addr : INADDR_ANY;
+
 	memset(ss, 0, sizeof(*ss));
 	switch (opt.fam) {
 	case F_TOY: {
@@ -483,7 +574,7 @@ static socklen_t make_addr(struct sockaddr_storage *ss, int port)
 
 		st->stoy_family = family_num;
 		st->stoy_port = htons(port);
-		st->stoy_addr = htonl(TOY_ADDR_LOOPBACK);
+		st->stoy_addr = htonl(opt.have_addr ? a : TOY_ADDR_LOOPBACK);
 		return sizeof(*st);
 	}
 	case F_INET: {
@@ -491,7 +582,7 @@ static socklen_t make_addr(struct sockaddr_storage *ss, int port)
 
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(port);
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin->sin_addr.s_addr = htonl(a);
 		return sizeof(*sin);
 	}
 	case F_UNIX: {
@@ -535,8 +626,8 @@ static int sock_type(void)
 
 static void out_line(const char *result, const char *extra)
 {
-	printf("toy_xfer type=%s family=%s%s result=%s\n", type_name[opt.type],
-	       fam_name[opt.fam], extra, result);
+	printf("toy_xfer type=%s family=%s%s%s result=%s\n",
+	       type_name[opt.type], fam_name[opt.fam], addr_kv, extra, result);
 	fflush(stdout);
 }
 
@@ -547,8 +638,9 @@ static void on_alarm(int sig)
 
 	(void)sig;
 	n = snprintf(line, sizeof(line),
-		     "toy_xfer type=%s family=%s seconds=%.3f c2s_bytes=%llu s2c_bytes=%llu mismatch=-1 error=\"alarm: overall timeout %d s\" result=fail\n",
-		     type_name[opt.type], fam_name[opt.fam], secs_since(t_start),
+		     "toy_xfer type=%s family=%s%s seconds=%.3f c2s_bytes=%llu s2c_bytes=%llu mismatch=-1 error=\"alarm: overall timeout %d s\" result=fail\n",
+		     type_name[opt.type], fam_name[opt.fam], addr_kv,
+		     secs_since(t_start),
 		     (unsigned long long)ends[1].rcvd,
 		     (unsigned long long)ends[0].rcvd, opt.timeout_s);
 	if (write(STDOUT_FILENO, line, n) < 0)
@@ -565,6 +657,61 @@ static bool wait_ready(int fd, short ev)
 }
 
 
+/* " ADDR" of -A for messages, or "" */
+static const char *dest_str(void)
+{
+	static char buf[24];
+	struct in_addr a = { .s_addr = htonl(opt.addr) };
+
+	if (!opt.have_addr)
+		return "";
+	snprintf(buf, sizeof(buf), " %s", inet_ntoa(a));
+	return buf;
+}
+
+/*
+ * Wait until the listener @l has a connection to accept.  A client error
+ * (@c reports POLLERR, or POLLOUT with SO_ERROR set) ends the wait early:
+ * returns 0 when @l is ready, else an errno (ETIMEDOUT after the stall
+ * limit) with *cerr the client's error or 0.
+ */
+static int wait_accept(int l, int c, int *cerr)
+{
+	long long end = now_ms() + opt.stall_ms;
+	bool watch_c = true;
+
+	*cerr = 0;
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = l, .events = POLLIN },
+			{ .fd = watch_c ? c : -1, .events = POLLOUT },
+		};
+		long long left = end - now_ms();
+		int n;
+
+		if (left < 0)
+			left = 0;
+		n = poll(p, 2, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return ETIMEDOUT;
+		if (p[0].revents & POLLIN)
+			return 0;
+		if (p[1].revents & (POLLOUT | POLLERR | POLLHUP)) {
+			int e = sock_error(c);
+
+			if (e || (p[1].revents & (POLLERR | POLLHUP))) {
+				*cerr = e > 0 ? e : ECONNABORTED;
+				return *cerr;
+			}
+			watch_c = false;	/* connected: wait for @l only */
+		}
+	}
+}
+
 /*
  * A connected pair: *c the client (non-blocking), *s the accepted end.
  * Returns 0, or an errno with @err describing the failure.
@@ -573,19 +720,22 @@ static int connect_pair(int *c, int *s, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t alen;
-	int l, port, e = 0;
+	int l, port, e = 0, cerr;
 
 	*c = *s = -1;
-	l = socket(family_num, sock_type() | SOCK_CLOEXEC, 0);
+	err[0] = 0;
+	l = socket_in(server_ns_fd, "server", sock_type() | SOCK_CLOEXEC, err,
+		      errlen);
 	if (l < 0) {
 		e = errno;
-		snprintf(err, errlen, "socket(%d, %s): %s", family_num,
-			 type_name[opt.type], strerror(e));
+		if (!err[0])
+			snprintf(err, errlen, "socket(%d, %s): %s", family_num,
+				 type_name[opt.type], strerror(e));
 		return e;
 	}
 	if (opt.fam == F_INET)
 		setsockopt_int(l, SOL_SOCKET, SO_REUSEADDR, 1);
-	alen = make_addr(&ss, opt.port);
+	alen = make_addr(&ss, opt.port, false);
 	if (bind(l, SA(&ss), alen) || listen(l, 4) ||
 	    (port = bound_port(l)) <= 0) {
 		e = errno;
@@ -594,20 +744,30 @@ static int connect_pair(int *c, int *s, char *err, size_t errlen)
 		close(l);
 		return e ? e : EINVAL;
 	}
-	*c = socket(family_num, sock_type() | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	alen = make_addr(&ss, port);
+	*c = socket_in(client_ns_fd, "client",
+		       sock_type() | SOCK_CLOEXEC | SOCK_NONBLOCK, err, errlen);
+	alen = make_addr(&ss, port, true);
 	if (*c < 0 || (connect(*c, SA(&ss), alen) && errno != EINPROGRESS)) {
 		e = errno;
-		snprintf(err, errlen, "connect to port %d: %s", port,
-			 strerror(e));
+		if (*c >= 0 || !err[0])
+			snprintf(err, errlen, "connect to%s port %d: %s",
+				 dest_str(), port, strerror(e));
 		close(l);
 		return e ? e : EINVAL;
 	}
 	/* The server accepts before either side sends: a connection that
 	 * only the client believes in (its last handshake frame lost) shows
-	 * here, as it would to a server that speaks first.
+	 * here, as it would to a server that speaks first.  A client whose
+	 * connect fails says so at once.
 	 */
-	if (!wait_ready(l, POLLIN)) {
+	e = wait_accept(l, *c, &cerr);
+	if (cerr) {
+		snprintf(err, errlen, "connect to%s port %d: %s", dest_str(),
+			 port, strerror(cerr));
+		close(l);
+		return cerr;
+	}
+	if (e) {
 		snprintf(err, errlen,
 			 "accept: no connection on port %d within %d ms (client: %s)",
 			 port, opt.stall_ms,
@@ -635,6 +795,62 @@ static int connect_pair(int *c, int *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The largest record a seqpacket connection takes, measured: bisect with
+ * sends on a throwaway connection that nobody reads (its buffers take the
+ * ~17 probes of at most 64 KiB).  -1 if that fails (@err says why).
+ */
+static long long probe_max_record(char *err, size_t errlen)
+{
+	static char buf[65536];
+	long long lo = 1, hi = sizeof(buf);
+	int pc, ps;
+
+	if (connect_pair(&pc, &ps, err, errlen))
+		return -1;
+	while (lo < hi) {
+		long long mid = (lo + hi + 1) / 2;
+		ssize_t k;
+
+		if (!wait_ready(pc, POLLOUT))
+			break;
+		k = send(pc, buf, mid, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k == mid)
+			lo = mid;
+		else if (k < 0 && errno == EMSGSIZE)
+			hi = mid - 1;
+		else
+			break;
+	}
+	close(pc);
+	close(ps);
+	if (lo != hi) {
+		snprintf(err, errlen, "EMSGSIZE probe failed");
+		return -1;
+	}
+	return lo;
+}
+
+/* toy0's MTU in the client's namespace (-C), by SIOCGIFMTU, or -1. */
+static long long client_toy0_mtu(void)
+{
+	struct ifreq ifr;
+	char err[128];
+	int fd, e = ns_enter(client_ns_fd, "client", err, sizeof(err));
+
+	if (e)
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ns_leave(client_ns_fd);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, TOY_DEV, IFNAMSIZ - 1);
+	e = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return e ? -1 : ifr.ifr_mtu;
+}
+
 /* The largest seqpacket record of the path, or -1 (@err says why). */
 static long long path_max_record(char *err, size_t errlen)
 {
@@ -642,50 +858,28 @@ static long long path_max_record(char *err, size_t errlen)
 
 	if (opt.fam != F_TOY)
 		return 65503;	/* the same as AF_TOY on toy0, to compare */
-	mtu = read_ull_file("/sys/class/net/" TOY_DEV "/mtu");
+	if (opt.have_addr)	/* perhaps across a link: measure it */
+		return probe_max_record(err, errlen);
+	if (client_ns_fd >= 0)
+		mtu = client_toy0_mtu();
+	else
+		mtu = read_ull_file("/sys/class/net/" TOY_DEV "/mtu");
 	if (mtu <= 0) {
-		snprintf(err, errlen, "cannot read /sys/class/net/%s/mtu",
-			 TOY_DEV);
+		if (client_ns_fd >= 0)
+			snprintf(err, errlen,
+				 "cannot read %s's MTU in the client namespace",
+				 TOY_DEV);
+		else
+			snprintf(err, errlen, "cannot read /sys/class/net/%s/mtu",
+				 TOY_DEV);
 		return -1;
 	}
 #ifdef TOY_HDR_LEN
 	mtu -= TOY_HDR_LEN;
 	return mtu < TOY_MAX_PAYLOAD ? mtu : TOY_MAX_PAYLOAD;
 #else
-	{
-		/*
-		 * No header size in the uapi header: bisect with EMSGSIZE on
-		 * a throwaway connection that nobody reads (its buffers
-		 * take the ~17 probes of at most 64 KiB).
-		 */
-		static char buf[65536];
-		long long lo = 1, hi = sizeof(buf);
-		int pc, ps;
-
-		if (connect_pair(&pc, &ps, err, errlen))
-			return -1;
-		while (lo < hi) {
-			long long mid = (lo + hi + 1) / 2;
-			ssize_t k;
-
-			if (!wait_ready(pc, POLLOUT))
-				break;
-			k = send(pc, buf, mid, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (k == mid)
-				lo = mid;
-			else if (k < 0 && errno == EMSGSIZE)
-				hi = mid - 1;
-			else
-				break;
-		}
-		close(pc);
-		close(ps);
-		if (lo != hi) {
-			snprintf(err, errlen, "EMSGSIZE probe failed");
-			return -1;
-		}
-		return lo;
-	}
+	/* No header size in the uapi header: measure it. */
+	return probe_max_record(err, errlen);
 #endif
 }
 
@@ -814,15 +1008,51 @@ struct dg_counters {
 	long long rx_dropped;
 };
 
+/*
+ * The receive drops of every device of the calling thread's namespace
+ * (the "drop" column of /proc/thread-self/net/dev), or -1.
+ */
+static long long ns_rx_dropped(void)
+{
+	FILE *f = fopen("/proc/thread-self/net/dev", "r");
+	char line[512];
+	long long sum = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+		unsigned long long drop;
+
+		/* "  name: bytes packets errs drop ..." */
+		if (colon && sscanf(colon + 1, "%*u %*u %*u %llu", &drop) == 1)
+			sum += drop;
+	}
+	fclose(f);
+	return sum;
+}
+
+/*
+ * With -D these are the server namespace's counters, and the calling
+ * thread must be in it: /proc/net is the namespace of the process's
+ * first thread, /proc/thread-self/net that of the caller.
+ */
 static void dg_counters(struct dg_counters *k)
 {
-	const char *path = opt.fam == F_TOY ? TOY_PROC_SNMP : "/proc/net/snmp";
+	bool ns = server_ns_fd >= 0;
+	const char *path = opt.fam == F_TOY ?
+		(ns ? "/proc/thread-self/net/toy_snmp" : TOY_PROC_SNMP) :
+		(ns ? "/proc/thread-self/net/snmp" : "/proc/net/snmp");
 	const char *pfx = opt.fam == F_TOY ? "Toy:" : "Udp:";
 
 	k->in_errors = snmp_get(path, pfx, "InErrors");
 	k->csum_errors = snmp_get(path, pfx, "InCsumErrors");
 	k->hdr_errors = opt.fam == F_TOY ? snmp_get(path, pfx, "HdrErrors") : 0;
 	k->rcvbuf_errors = snmp_get(path, pfx, "RcvbufErrors");
+	if (ns) {
+		k->rx_dropped = ns_rx_dropped();
+		return;
+	}
 	k->rx_dropped = read_ull_file(opt.fam == F_TOY ?
 				      "/sys/class/net/" TOY_DEV "/statistics/rx_dropped" :
 				      "/sys/class/net/lo/statistics/rx_dropped");
@@ -860,6 +1090,12 @@ static void *dg_receiver(void *arg)
 
 	if (!buf) {
 		d->err = ENOMEM;
+		return NULL;
+	}
+	/* for dg_counted(): stays there, this thread ends with the run */
+	d->err = ns_enter(server_ns_fd, "server", d->msg, sizeof(d->msg));
+	if (d->err) {
+		free(buf);
 		return NULL;
 	}
 	for (;;) {
@@ -949,37 +1185,52 @@ static int run_dgram(void)
 	struct dg_counters k1;
 	struct dg_rx d = { .first_bad_seq = -1 };
 	unsigned char *buf = malloc(opt.dlen);
-	char extra[1024], q[256];
+	char extra[1024], q[256], nserr[128] = "";
 	long enobufs = 0, i;
 	socklen_t alen;
-	int rx, tx, port, err = 0;
+	int rx, tx = -1, port, err = 0;
 	long long t0;
 	pthread_t th;
 	double secs;
 
 	d.seen = calloc(opt.count, 1);
-	rx = socket(family_num, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	tx = socket(family_num, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	rx = socket_in(server_ns_fd, "server", SOCK_DGRAM | SOCK_CLOEXEC,
+		       nserr, sizeof(nserr));
+	if (rx >= 0)
+		tx = socket_in(client_ns_fd, "client",
+			       SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			       nserr, sizeof(nserr));
 	if (!buf || !d.seen || rx < 0 || tx < 0) {
-		snprintf(q, sizeof(q), "setup: %s", strerror(errno));
+		err = errno;
+		if (nserr[0])
+			snprintf(q, sizeof(q), "setup: %s", nserr);
+		else
+			snprintf(q, sizeof(q), "setup: %s", strerror(err));
 		snprintf(extra, sizeof(extra), " error=\"%s\"", q);
 		out_line("fail", extra);
-		return errno == EAFNOSUPPORT ? EXIT_NOFAM : EXIT_FAIL;
+		return err == EAFNOSUPPORT ? EXIT_NOFAM : EXIT_FAIL;
 	}
 	/* room for every datagram: a slow reader must not be the loss */
 	if (setsockopt_int(rx, SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20))
 		setsockopt_int(rx, SOL_SOCKET, SO_RCVBUF, 64 << 20);
-	alen = make_addr(&ss, opt.port);
+	alen = make_addr(&ss, opt.port, false);
 	if (bind(rx, SA(&ss), alen) || (port = bound_port(rx)) <= 0 ||
-	    (alen = make_addr(&ss, port),
+	    (alen = make_addr(&ss, port, true),
 	     connect(tx, SA(&ss), alen))) {
-		snprintf(q, sizeof(q), "bind/connect: %s", strerror(errno));
+		snprintf(q, sizeof(q), "bind/connect%s: %s", dest_str(),
+			 strerror(errno));
 		snprintf(extra, sizeof(extra), " error=\"%s\"", q);
 		out_line("fail", extra);
 		return EXIT_FAIL;
 	}
 	d.fd = rx;
+	if (ns_enter(server_ns_fd, "server", nserr, sizeof(nserr))) {
+		snprintf(extra, sizeof(extra), " error=\"%s\"", nserr);
+		out_line("fail", extra);
+		return EXIT_FAIL;
+	}
 	dg_counters(&d.k0);
+	ns_leave(server_ns_fd);
 	t0 = now_ms();
 	err = pthread_create(&th, NULL, dg_receiver, &d);
 	if (err) {
@@ -1014,7 +1265,11 @@ static int run_dgram(void)
 	atomic_store(&d.send_done, true);
 	pthread_join(th, NULL);
 	secs = secs_since(t0);
-	dg_counters(&k1);
+	if (ns_enter(server_ns_fd, "server", nserr, sizeof(nserr)))
+		k1 = d.k0;	/* no deltas: it worked a moment ago */
+	else
+		dg_counters(&k1);
+	ns_leave(server_ns_fd);
 	close(rx);
 	close(tx);
 
@@ -1059,6 +1314,7 @@ static void usage(FILE *f)
 		"usage: toy_xfer [-t stream|seqpacket|dgram] [-f toy|inet|unix] [-m MIB]\n"
 		"                [-T TIMEOUT_S] [-S STALL_S] [-p PORT] [-r MAX_RECORD]\n"
 		"                [-n COUNT] [-l LEN] [-s SEED] [-x INJECT]\n"
+		"                [-A ADDR] [-C NSPATH] [-D NSPATH]\n"
 		"  -t  socket type (default stream)\n"
 		"  -f  family: toy (AF_TOY, number from %s), inet (127.0.0.1), unix\n"
 		"  -m  MiB each way, stream and seqpacket (default 64; fractions allowed)\n"
@@ -1071,6 +1327,12 @@ static void usage(FILE *f)
 		"  -s  seed of the data (default 1)\n"
 		"  -x  self-test: the client flips a bit of its byte N (dgram: of\n"
 		"      datagram N), which the receiver must report\n"
+		"  -A  the address the client connects or sends to, a dotted quad\n"
+		"      (default the loopback address; with -A the server binds the\n"
+		"      wildcard address); toy and inet only\n"
+		"  -C  make the client's socket in the network namespace NSPATH\n"
+		"      (e.g. /run/netns/n1)\n"
+		"  -D  make the server's socket in the network namespace NSPATH\n"
 		"Prints one line \"toy_xfer key=value ... result=pass|fail\".\n"
 		"Exit: 0 pass, 1 fail, 2 usage, 3 timeout, 4 family unavailable.\n",
 		TOY_SYSFS_FAMILY);
@@ -1080,7 +1342,7 @@ int main(int argc, char **argv)
 {
 	int o, ret;
 
-	while ((o = getopt(argc, argv, "t:f:m:T:S:p:r:n:l:s:x:h")) != -1) {
+	while ((o = getopt(argc, argv, "t:f:m:T:S:p:r:n:l:s:x:A:C:D:h")) != -1) {
 		switch (o) {
 		case 't':
 			if (!strcmp(optarg, "stream"))
@@ -1146,6 +1408,23 @@ int main(int argc, char **argv)
 		case 'x':
 			opt.inject = strtoll(optarg, NULL, 0);
 			break;
+		case 'A': {
+			struct in_addr a;
+
+			if (inet_pton(AF_INET, optarg, &a) != 1)
+				goto bad;
+			opt.have_addr = true;
+			opt.addr = ntohl(a.s_addr);
+			snprintf(addr_kv, sizeof(addr_kv), " addr=%s",
+				 inet_ntoa(a));
+			break;
+		}
+		case 'C':
+			opt.client_ns = optarg;
+			break;
+		case 'D':
+			opt.server_ns = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1158,6 +1437,31 @@ int main(int argc, char **argv)
 	if (opt.type == X_SEQPACKET && opt.fam == F_INET) {
 		fprintf(stderr, "toy_xfer: AF_INET has no SOCK_SEQPACKET (without SCTP)\n");
 		return EXIT_USAGE;
+	}
+	if (opt.have_addr && opt.fam == F_UNIX) {
+		fprintf(stderr, "toy_xfer: -A needs -f toy or -f inet\n");
+		return EXIT_USAGE;
+	}
+	if (opt.client_ns || opt.server_ns) {
+		const char *bad_ns = NULL;
+
+		home_ns_fd = open("/proc/thread-self/ns/net",
+				  O_RDONLY | O_CLOEXEC);
+		if (home_ns_fd < 0)
+			bad_ns = "/proc/thread-self/ns/net";
+		if (!bad_ns && opt.client_ns &&
+		    (client_ns_fd = open(opt.client_ns,
+					 O_RDONLY | O_CLOEXEC)) < 0)
+			bad_ns = opt.client_ns;
+		if (!bad_ns && opt.server_ns &&
+		    (server_ns_fd = open(opt.server_ns,
+					 O_RDONLY | O_CLOEXEC)) < 0)
+			bad_ns = opt.server_ns;
+		if (bad_ns) {
+			fprintf(stderr, "toy_xfer: %s: %s\n", bad_ns,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
 	}
 
 	signal(SIGPIPE, SIG_IGN);
