@@ -519,13 +519,13 @@ int toy_neigh_seq_show(struct seq_file *seq, struct toy_net *tn)
  * @dev: set to the entry's link (NULL if none)
  * @queued: set to the number of frames it holds
  *
- * Return: the entry's enum toy_neigh_state, or -ENOENT.
+ * Return: the entry's enum toy_neigh_state, or TOY_NEIGH_NONE.
  */
 int toy_neigh_kunit_state(struct toy_net *tn, __be32 addr,
 			  const struct net_device **dev, unsigned int *queued)
 {
 	struct toy_neigh *n;
-	int state = -ENOENT;
+	int state = TOY_NEIGH_NONE;
 
 	spin_lock_bh(&tn->neigh.lock);
 	n = toy_neigh_lookup(&tn->neigh, addr);

@@ -3,8 +3,10 @@
  * toy_dgram - the smallest useful AF_TOY program: a datagram echo server
  * and its client.
  *
- *   toy_dgram server PORT COUNT     echo COUNT datagrams back, then exit
- *   toy_dgram client PORT MSG...    send each MSG, print the echo
+ *   toy_dgram server PORT COUNT          echo COUNT datagrams back, then exit
+ *   toy_dgram client [ADDR:]PORT MSG...  send each MSG, print the echo
+ *
+ * ADDR is another node's address (default: this node, 127.0.0.1).
  *
  * The address family is read from /sys/module/af_toy/parameters/family,
  * so the program works whatever family= the module was loaded with.
@@ -32,13 +34,40 @@ static int toy_family(void)
 	return family;
 }
 
+/* The server listens on every address of this node: ANY. */
 static struct sockaddr_toy toy_addr(int family, unsigned int port)
 {
 	struct sockaddr_toy a = {
 		.stoy_family = family,
 		.stoy_port = htons(port),
+		.stoy_addr = htonl(TOY_ADDR_ANY),
+	};
+	return a;
+}
+
+/*
+ * The server's address: "PORT" is this node (127.0.0.1), "A.B.C.D:PORT"
+ * another node, as "ip link set toy0 address A.B.C.D" named it there.
+ */
+static struct sockaddr_toy toy_dest(int family, const char *arg)
+{
+	struct sockaddr_toy a = {
+		.stoy_family = family,
 		.stoy_addr = htonl(TOY_ADDR_LOOPBACK),
 	};
+	const char *colon = strchr(arg, ':');
+	char host[16];
+
+	if (colon && (size_t)(colon - arg) < sizeof(host)) {
+		memcpy(host, arg, colon - arg);
+		host[colon - arg] = '\0';
+		if (inet_pton(AF_INET, host, &a.stoy_addr) != 1) {
+			fprintf(stderr, "not an address: %s\n", host);
+			exit(2);
+		}
+		arg = colon + 1;
+	}
+	a.stoy_port = htons(atoi(arg));
 	return a;
 }
 
@@ -80,9 +109,9 @@ static int server(int family, unsigned int port, int count)
 	return 0;
 }
 
-static int client(int family, unsigned int port, char **msgs, int nmsgs)
+static int client(int family, const char *dest, char **msgs, int nmsgs)
 {
-	struct sockaddr_toy srv = toy_addr(family, port), me;
+	struct sockaddr_toy srv = toy_dest(family, dest), me;
 	socklen_t mlen = sizeof(me);
 	char buf[2048];
 	ssize_t n;
@@ -116,8 +145,8 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "server"))
 		return server(family, atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "client"))
-		return client(family, atoi(argv[2]), argv + 3, argc - 3);
-	fprintf(stderr, "usage: %s server PORT COUNT | client PORT MSG...\n",
+		return client(family, argv[2], argv + 3, argc - 3);
+	fprintf(stderr, "usage: %s server PORT COUNT | client [ADDR:]PORT MSG...\n",
 		argv[0]);
 	return 2;
 }

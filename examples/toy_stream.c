@@ -4,9 +4,12 @@
  *
  *   toy_stream server PORT COUNT    accept COUNT connections, echo each
  *                                   until the client shuts down sending
- *   toy_stream client PORT MSG...   connect, send each MSG, read the
+ *   toy_stream client [ADDR:]PORT MSG...
+ *                                   connect, send each MSG, read the
  *                                   echo, then shutdown(SHUT_WR) and wait
  *                                   for the server's end of stream
+ *
+ * ADDR is another node's address (default: this node, 127.0.0.1).
  *
  * A stream has no message boundaries, so both sides loop until they have
  * what they expect: the server until read() returns 0 (the client's FIN),
@@ -83,13 +86,35 @@ static int server(int family, unsigned int port, int count)
 	return 0;
 }
 
-static int client(int family, unsigned int port, char **msgs, int nmsgs)
+/*
+ * The server's address: "PORT" is this node (127.0.0.1), "A.B.C.D:PORT"
+ * another node, as "ip link set toy0 address A.B.C.D" named it there.
+ */
+static struct sockaddr_toy toy_dest(int family, const char *arg)
 {
-	struct sockaddr_toy srv = {
+	struct sockaddr_toy a = {
 		.stoy_family = family,
-		.stoy_port = htons(port),
 		.stoy_addr = htonl(TOY_ADDR_LOOPBACK),
 	};
+	const char *colon = strchr(arg, ':');
+	char host[16];
+
+	if (colon && (size_t)(colon - arg) < sizeof(host)) {
+		memcpy(host, arg, colon - arg);
+		host[colon - arg] = '\0';
+		if (inet_pton(AF_INET, host, &a.stoy_addr) != 1) {
+			fprintf(stderr, "not an address: %s\n", host);
+			exit(2);
+		}
+		arg = colon + 1;
+	}
+	a.stoy_port = htons(atoi(arg));
+	return a;
+}
+
+static int client(int family, const char *dest, char **msgs, int nmsgs)
+{
+	struct sockaddr_toy srv = toy_dest(family, dest);
 	char buf[4096];
 	size_t len, got;
 	ssize_t n;
@@ -126,8 +151,8 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "server"))
 		return server(family, atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "client"))
-		return client(family, atoi(argv[2]), argv + 3, argc - 3);
-	fprintf(stderr, "usage: %s server PORT COUNT | client PORT MSG...\n",
+		return client(family, argv[2], argv + 3, argc - 3);
+	fprintf(stderr, "usage: %s server PORT COUNT | client [ADDR:]PORT MSG...\n",
 		argv[0]);
 	return 2;
 }

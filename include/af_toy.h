@@ -397,6 +397,7 @@ int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl);
 
 /* toy_neigh.c: the toy ARP, which link reaches which node */
 enum toy_neigh_state {
+	TOY_NEIGH_NONE = -1,	/* no entry (only toy_neigh_kunit_state() says so) */
 	TOY_NEIGH_INCOMPLETE,
 	TOY_NEIGH_REACHABLE,
 	TOY_NEIGH_STALE,

@@ -183,7 +183,7 @@ static bool toy_neigh_wait_carrier(struct net_device *dev, bool on)
 	return true;
 }
 
-/* The state of @addr's entry, or -ENOENT */
+/* The state of @addr's entry, or TOY_NEIGH_NONE */
 static int toy_neigh_state(u32 addr, const struct net_device **dev,
 			   unsigned int *queued)
 {
@@ -313,15 +313,15 @@ static void toy_neigh_who_has_other(struct kunit *test)
 	toy_neigh_cable(test, &t1, &t2);
 	toy_kunit_mib_read(tn, &before);
 	toy_neigh_inject(test, t2, TOY_F_WHO_HAS, PEER, OTHER);
-	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, NULL, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, NULL, NULL), TOY_NEIGH_NONE);
 	/* an announcement of a node we do not know: not learnt either */
 	toy_neigh_inject(test, t2, TOY_F_IS_AT, PEER, TOY_ADDR_BROADCAST);
-	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, NULL, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, NULL, NULL), TOY_NEIGH_NONE);
 	/* forgeries: our own address, loopback, a frame on toy0 */
 	toy_neigh_inject(test, t2, TOY_F_IS_AT, SELF, SELF);
 	toy_neigh_inject(test, t2, TOY_F_IS_AT, TOY_ADDR_LOOPBACK, SELF);
 	toy_neigh_inject(test, toy_kunit_dev(), TOY_F_IS_AT, PEER, SELF);
-	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, NULL, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, NULL, NULL), TOY_NEIGH_NONE);
 	delta.v[TOY_MIB_NEIGHINREQUESTS] = 1;
 	delta.v[TOY_MIB_NEIGHINREPLIES] = 1;
 	delta.v[TOY_MIB_HDRERRORS] = 3;
@@ -380,7 +380,7 @@ static void toy_neigh_resolve(struct kunit *test)
 
 	/* Link down: the entry goes, and the next frame asks again. */
 	toy_neigh_updown(test, t2, false);
-	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, NULL, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, NULL, NULL), TOY_NEIGH_NONE);
 }
 
 /* Nobody answers: FAILED, what was held dropped, EHOSTUNREACH. */

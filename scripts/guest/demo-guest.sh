@@ -5,12 +5,15 @@
 # loaded: real datagram and stream exchanges over AF_TOY, with the
 # module's own view of them (/proc/net/toy, /proc/net/toy_snmp), the
 # device's (ip -s link) and the wire's (tcpdump on toy0, decoded by tshark
-# with the project's dissector).
+# with the project's dissector).  Then two nodes: two network namespaces
+# joined by a toy link made with stock ip, a datagram echo and a stream
+# across it, the neighbour cache, and a capture on the link.
 set -euo pipefail
 
 BIN=${BIN:-build/examples}
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; ip netns del demo1 2>/dev/null || true
+      ip netns del demo2 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 section() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -88,3 +91,53 @@ cat /proc/net/toy_snmp
 
 section "device counters (ip -s link show toy0)"
 ip -s link show toy0
+
+section "two nodes: namespaces demo1 and demo2, joined by a toy link"
+run() { echo "# $*"; "$@"; }
+run ip netns add demo1
+run ip netns add demo2
+run ip -n demo1 link add t12 type toy
+run ip -n demo1 link add t21 netns demo2 link t12 type toy
+run ip -n demo1 link set toy0 address 10.0.0.1
+run ip -n demo2 link set toy0 address 10.0.0.2
+run ip -n demo1 link set t12 up
+run ip -n demo2 link set t21 up
+run ip -n demo1 link show t12
+in1() { ip netns exec demo1 "$@"; }
+in2() { ip netns exec demo2 "$@"; }
+carrier() { in1 ip link show t12 | grep -q "state UP"; }
+wait_for "the link's carrier" carrier
+
+section "a capture on the cable (tcpdump -i t12 in demo1)"
+# not through in1: $! must be tcpdump itself, which ip netns exec becomes
+ip netns exec demo1 tcpdump -i t12 -U -w "$tmp/link.pcap" 2>"$tmp/tcpdump2.err" &
+tcpdump_pid=$!
+wait_for "tcpdump to listen" grep -q "listening on" "$tmp/tcpdump2.err"
+
+section "a datagram echo across: server in demo2, client in demo1"
+bound2() { in2 grep -q ":$(printf %04X "$1") " /proc/net/toy; }
+in2 "$BIN/toy_dgram" server 7007 2 &
+server_pid=$!
+wait_for "the server in demo2 to bind" bound2 7007
+in1 "$BIN/toy_dgram" client 10.0.0.2:7007 "hello, node 2" "from node 1"
+wait "$server_pid"
+
+section "a stream across"
+in2 "$BIN/toy_stream" server 7010 1 &
+server_pid=$!
+wait_for "the stream server in demo2 to listen" bound2 7010
+in1 "$BIN/toy_stream" client 10.0.0.2:7010 "a stream" "between two nodes"
+wait "$server_pid"
+
+section "the neighbour caches (/proc/net/toy_neigh)"
+echo "--- demo1:"; in1 cat /proc/net/toy_neigh
+echo "--- demo2:"; in2 cat /proc/net/toy_neigh
+
+section "what the cable saw: the toy ARP, then the traffic"
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
+grep "captured" "$tmp/tcpdump2.err" || true
+tshark -X lua_script:dissector/toy.lua -r "$tmp/link.pcap" \
+	-T fields -e frame.number -e toy.src -e toy.dst -e _ws.col.Info 2>/dev/null | head -n 14
+echo "--- demo1's counters:"
+in1 cat /proc/net/toy_snmp
