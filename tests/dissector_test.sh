@@ -96,7 +96,7 @@ ip -n dis1 link set toy0 address 10.9.0.1 &&
 ip -n dis2 link set toy0 address 10.9.0.2 &&
 ip -n dis1 link set d12 up && ip -n dis2 link set d21 up ||
 	echo "# setting up two nodes failed"
-ip netns exec dis1 tcpdump -U -i d12 -w "$tmp/arp.pcap" 2>"$tmp/td2.err" &
+ip netns exec dis1 tcpdump --immediate-mode -U -i d12 -w "$tmp/arp.pcap" 2>"$tmp/td2.err" &
 td=$!
 wait_for grep -q "listening on" "$tmp/td2.err"
 echo "over the link" | ip netns exec dis1 timeout 60 socat -u - \

@@ -109,8 +109,10 @@ carrier() { in1 ip link show t12 | grep -q "state UP"; }
 wait_for "the link's carrier" carrier
 
 section "a capture on the cable (tcpdump -i t12 in demo1)"
-# not through in1: $! must be tcpdump itself, which ip netns exec becomes
-ip netns exec demo1 tcpdump -i t12 -U -w "$tmp/link.pcap" 2>"$tmp/tcpdump2.err" &
+# not through in1: $! must be tcpdump itself, which ip netns exec becomes;
+# --immediate-mode: each frame reaches tcpdump at once, not when a
+# buffer block fills, so none is still in the kernel when it is stopped
+ip netns exec demo1 tcpdump -i t12 --immediate-mode -U -w "$tmp/link.pcap" 2>"$tmp/tcpdump2.err" &
 tcpdump_pid=$!
 wait_for "tcpdump to listen" grep -q "listening on" "$tmp/tcpdump2.err"
 
@@ -138,6 +140,6 @@ kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" || true
 grep "captured" "$tmp/tcpdump2.err" || true
 tshark -X lua_script:dissector/toy.lua -r "$tmp/link.pcap" \
-	-T fields -e frame.number -e toy.src -e toy.dst -e _ws.col.Info 2>/dev/null | head -n 14
+	-T fields -e frame.number -e toy.src -e toy.dst -e _ws.col.Info 2>/dev/null | head -n 30
 echo "--- demo1's counters:"
 in1 cat /proc/net/toy_snmp
