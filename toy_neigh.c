@@ -338,19 +338,28 @@ static void toy_neigh_learn(struct toy_net *tn, __be32 addr,
 
 	__skb_queue_head_init(&q);
 	spin_lock_bh(&t->lock);
+	/*
+	 * A frame still in flight from a link that went down: learning it
+	 * would keep a reference that toy_neigh_flush() has already passed.
+	 * The link stops running before the flush takes this lock, so the
+	 * test is exact here.
+	 */
+	if (!netif_running(dev))
+		goto out;
 	n = toy_neigh_lookup(t, addr);
 	if (!n && create)
 		n = toy_neigh_create(t, addr);
-	if (n) {
-		if (n->dev != dev) {
-			toy_neigh_drop_dev(n);
-			n->dev = dev;
-			netdev_hold(dev, &n->dev_tracker, GFP_ATOMIC);
-		}
-		toy_neigh_set_state(n, TOY_NEIGH_REACHABLE);
-		n->probes = 0;
-		skb_queue_splice_init(&n->queue, &q);
+	if (!n)
+		goto out;
+	if (n->dev != dev) {
+		toy_neigh_drop_dev(n);
+		n->dev = dev;
+		netdev_hold(dev, &n->dev_tracker, GFP_ATOMIC);
 	}
+	toy_neigh_set_state(n, TOY_NEIGH_REACHABLE);
+	n->probes = 0;
+	skb_queue_splice_init(&n->queue, &q);
+out:
 	spin_unlock_bh(&t->lock);
 	toy_neigh_release_queue(dev, &q);
 }
