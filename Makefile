@@ -111,7 +111,7 @@ version:
 # the guest, which sees the host's file system read-only.
 examples: build/examples/toy_dgram build/examples/toy_stream
 
-build/examples/%: examples/%.c include/uapi/linux/toy.h
+build/examples/%: examples/%.c examples/toy_example.h include/uapi/linux/toy.h
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -Iinclude/uapi -o $@ $<
 

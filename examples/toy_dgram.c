@@ -21,18 +21,7 @@
 
 #include <linux/toy.h>
 
-static int toy_family(void)
-{
-	FILE *f = fopen("/sys/module/af_toy/parameters/family", "r");
-	int family = AF_TOY;
-
-	if (f) {
-		if (fscanf(f, "%d", &family) != 1)
-			family = AF_TOY;
-		fclose(f);
-	}
-	return family;
-}
+#include "toy_example.h"
 
 /* The server listens on every address of this node: ANY. */
 static struct sockaddr_toy toy_addr(int family, unsigned int port)
@@ -42,32 +31,6 @@ static struct sockaddr_toy toy_addr(int family, unsigned int port)
 		.stoy_port = htons(port),
 		.stoy_addr = htonl(TOY_ADDR_ANY),
 	};
-	return a;
-}
-
-/*
- * The server's address: "PORT" is this node (127.0.0.1), "A.B.C.D:PORT"
- * another node, as "ip link set toy0 address A.B.C.D" named it there.
- */
-static struct sockaddr_toy toy_dest(int family, const char *arg)
-{
-	struct sockaddr_toy a = {
-		.stoy_family = family,
-		.stoy_addr = htonl(TOY_ADDR_LOOPBACK),
-	};
-	const char *colon = strchr(arg, ':');
-	char host[16];
-
-	if (colon && (size_t)(colon - arg) < sizeof(host)) {
-		memcpy(host, arg, colon - arg);
-		host[colon - arg] = '\0';
-		if (inet_pton(AF_INET, host, &a.stoy_addr) != 1) {
-			fprintf(stderr, "not an address: %s\n", host);
-			exit(2);
-		}
-		arg = colon + 1;
-	}
-	a.stoy_port = htons(atoi(arg));
 	return a;
 }
 
