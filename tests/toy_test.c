@@ -316,7 +316,9 @@ TEST_F(dgram, proc_net_toy_snmp_format)
 		"Toy: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors "
 		"SndbufErrors InCsumErrors HdrErrors ActiveOpens PassiveOpens "
 		"RetransSegs BacklogDrops WindowDrops OfoQueue OfoDrops "
-		"OfoPruned FastRetrans Timeouts SpuriousRetrans AbortOnMemory";
+		"OfoPruned FastRetrans Timeouts SpuriousRetrans AbortOnMemory "
+		"InAddrErrors NeighOutRequests NeighOutReplies NeighInRequests "
+		"NeighInReplies NeighResolveFailed NeighUnresolvedDrops";
 	char buf[1024], *l1, *l2, *save = NULL;
 	int nvals = 0;
 	char *v, *vsave = NULL;
@@ -336,7 +338,7 @@ TEST_F(dgram, proc_net_toy_snmp_format)
 		ASSERT_EQ(0, *end);
 		nvals++;
 	}
-	ASSERT_EQ(20, nvals);
+	ASSERT_EQ(27, nvals);
 }
 
 /* ---- toy0 -------------------------------------------------------------- */
