@@ -212,7 +212,8 @@ static int unload_module(void)
  * range, fails the load with a kernel log line saying so and leaves no
  * half-loaded module (the line starts with the module's name, as pr_fmt
  * makes it); and the module carries the net-pf alias that lets
- * socket(AF_TOY, ...) autoload it.
+ * socket(AF_TOY, ...) autoload it, and the rtnl-link alias that lets
+ * "ip link add ... type toy" do the same.
  */
 TEST_F_TIMEOUT(rmmod, bad_family_fails_cleanly, 300)
 {
@@ -224,20 +225,26 @@ TEST_F_TIMEOUT(rmmod, bad_family_fails_cleanly, 300)
 		{ "family=0", "af_toy: family=0 is out of range", EINVAL },
 		{ "family=46", "af_toy: family=46 is out of range", EINVAL },
 	};
-	char cmd[PATH_MAX + 64], alias[256] = "";
+	char cmd[PATH_MAX + 64], line[256];
+	bool pf22 = false, link = false;
 	unsigned int i;
 	FILE *p;
 
 	if (_metadata->skip)
 		return;
+	/* socket(22, ...) and "ip link add ... type toy" autoload it */
 	snprintf(cmd, sizeof(cmd), "modinfo -F alias '%s'", self->ko);
 	p = popen(cmd, "r");
 	ASSERT_NE(NULL, p);
-	if (!fgets(alias, sizeof(alias), p))
-		alias[0] = 0;
+	while (fgets(line, sizeof(line), p)) {
+		line[strcspn(line, "\n")] = 0;
+		TH_LOG("alias: %s", line);
+		pf22 |= !strcmp(line, "net-pf-22");
+		link |= !strcmp(line, "rtnl-link-toy");
+	}
 	pclose(p);
-	TH_LOG("alias: %s", alias);
-	ASSERT_EQ(0, strncmp(alias, "net-pf-22", 9));
+	ASSERT_TRUE(pf22);
+	ASSERT_TRUE(link);
 
 	ASSERT_EQ(0, unload_module());
 	self->unloaded = true;
