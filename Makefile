@@ -142,8 +142,9 @@ fuzz:
 	scripts/setup.sh
 	scripts/fuzz.sh
 
-# Benchmark: AF_TOY against UDP/TCP on lo and AF_UNIX, in one VM run,
-# reported as ratios; table, CSV and a plot in build/bench/.
+# Benchmark: AF_TOY against UDP/TCP on lo and AF_UNIX, and across a toy
+# link against a veth pair, in one VM run, reported as ratios; table, CSV
+# and a plot in build/bench/.
 bench:
 	scripts/setup.sh
 	bench/run.sh

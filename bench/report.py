@@ -7,7 +7,9 @@
 RESULTS.CSV holds the rows scripts/guest/bench-guest.sh printed
 (round,workload,param,family,metric,value).  Prints the table and the
 targets on stdout and writes OUTDIR/summary.csv, OUTDIR/targets.csv and
-the data files OUTDIR/plot/*.dat that bench/bench.gp draws.
+the data files OUTDIR/plot/*.dat that bench/bench.gp draws.  The link_*
+workloads (two namespaces: AF_TOY over a toy link, UDP and TCP over a
+veth pair) are in the table and summary.csv, not in the plot or targets.
 
 A ratio is the median over rounds of AF_TOY's value divided by the peer's
 value *in the same round*: the families of one workload run back to back
@@ -21,7 +23,8 @@ from collections import defaultdict
 
 INET = {"dgram": "udp", "pp_dgram": "udp", "scale": "udp", "flood_dgram": "udp",
         "stream": "tcp", "pp_stream": "tcp", "connrate": "tcp", "flood_stream": "tcp",
-        "stream_loss1": "tcp"}
+        "stream_loss1": "tcp", "link_dgram": "udp", "link_stream": "tcp",
+        "link_pp_dgram": "udp", "link_pp_stream": "tcp"}
 
 # (workload, metrics shown in the table, higher_is_better)
 SHOWN = [
@@ -32,6 +35,11 @@ SHOWN = [
     ("pp_dgram", ["p50_us", "p99_us"], False),
     ("pp_stream", ["p50_us", "p99_us"], False),
     ("connrate", ["conns_per_s"], True),
+    ("link_dgram", ["msgs_per_s", "drop_pct", "sent_per_s", "send_errors", "tx_cpu_pct",
+                    "rx_cpu_pct", "tx_sleeps_per_s"], True),
+    ("link_stream", ["MB_per_s", "tx_cpu_pct", "rx_cpu_pct", "tx_sleeps_per_s"], True),
+    ("link_pp_dgram", ["p50_us", "p99_us"], False),
+    ("link_pp_stream", ["p50_us", "p99_us"], False),
     ("scale", ["bind_ns", "bind_all_ns", "deliver_ns", "deliver_hot_ns"], False),
     ("flood_dgram", ["slab_delta_kB", "bound_kB", "slab_per_bound", "rmem_per_rcvbuf", "rmem_alloc_kB",
                      "wmem_kB", "accepted_kB", "slab_after_close_kB"], False),
@@ -46,6 +54,12 @@ TITLES = {
     "pp_dgram": "ping-pong round trip, 64 B datagrams",
     "pp_stream": "ping-pong round trip, 64 B on a stream",
     "connrate": "connect + accept + close",
+    "link_dgram": "across a link, datagram throughput (AF_TOY: toy link; UDP: veth pair; "
+                  "sender CPU0 in one namespace, receiver CPU1 in the other)",
+    "link_stream": "across a link, stream throughput (AF_TOY: toy link; TCP: veth pair; "
+                   "writer CPU0, reader CPU1)",
+    "link_pp_dgram": "across a link, ping-pong round trip, 64 B datagrams (toy link; veth pair)",
+    "link_pp_stream": "across a link, ping-pong round trip, 64 B on a stream (toy link; veth pair)",
     "scale": "scaling with N bound datagram sockets (ns per operation)",
     "flood_dgram": "memory: 1 KiB datagrams flooding a socket that never reads",
     "flood_stream": "memory: a stream whose reader never reads",
@@ -149,16 +163,20 @@ def table(st, meta, failed):
     if meta.get("accelerator", "").startswith("tcg"):
         lines.append("Under TCG absolute numbers mean little (every instruction is "
                      "emulated); the ratios are what to read.")
-    hdr = "%-16s %-8s %-16s %-16s %-16s %-16s %-20s %-20s" % (
-        "workload", "param", "metric", "AF_TOY", "UDP/TCP lo", "AF_UNIX",
-        "TOY/(UDP|TCP)", "TOY/UNIX")
+    if meta.get("link"):
+        lines.append("Across a link: %s; MTU %s" % (meta["link"], meta.get("link_mtu", "?")))
+
+    def header(peer):
+        return "%-16s %-8s %-16s %-16s %-16s %-16s %-20s %-20s" % (
+            "workload", "param", "metric", "AF_TOY", peer, "AF_UNIX",
+            "TOY/(UDP|TCP)", "TOY/UNIX")
     for wl, metrics, _ in SHOWN:
         params = st.params(wl)
         if not params:
             continue
         lines.append("")
         lines.append("== " + TITLES[wl])
-        lines.append(hdr)
+        lines.append(header("UDP/TCP veth" if wl.startswith("link_") else "UDP/TCP lo"))
         for p in params:
             for m in metrics:
                 t = st.get(wl, p, "toy", m)
@@ -167,7 +185,7 @@ def table(st, meta, failed):
                 if not (t or i or u):
                     continue
                 noratio = (m == "drop_pct" or "_cpu_pct" in m or "sleeps" in m
-                           or wl.startswith("flood"))
+                           or m == "send_errors" or wl.startswith("flood"))
                 ri = None if noratio else st.ratio(wl, p, m, INET[wl])
                 ru = None if noratio else st.ratio(wl, p, m, "unix")
                 lines.append("%-16s %-8s %-16s %-16s %-16s %-16s %-20s %-20s" % (

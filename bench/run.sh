@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench/run.sh - "make bench": AF_TOY against UDP/TCP on lo and AF_UNIX.
+# bench/run.sh - "make bench": AF_TOY against UDP/TCP on lo and AF_UNIX,
+# and across a link between two namespaces (a toy link against UDP/TCP
+# over a veth pair).
 #
 # Builds bench/toybench.c and af_toy.ko for the stock 6.1 kernel, boots
 # that kernel in QEMU with the module loaded (scripts/vm.sh; never the
@@ -20,7 +22,8 @@
 # scripts/guest/bench-guest.sh); BENCH_KVM=1 boots with --kvm; BENCH_TIMEOUT
 # (seconds, default 1800); BENCH_REPORT_ONLY=1 redoes the table and plot
 # from build/bench/results.csv.
-# Defaults take 5 to 7 minutes under TCG on 2 cores (measured on a busy host).
+# Defaults take 6 to 8 minutes under TCG on 2 cores (measured on a busy host;
+# the link rows add about 1 minute).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -23,6 +23,23 @@
  * loops do not read the clock per message, and a sender blocked on a full
  * queue is interrupted on time.
  *
+ * Across a link (dgram, stream, pp-dgram, pp-stream; toy, udp, tcp), the
+ * two sides in two network namespaces, from the environment:
+ *   TOYBENCH_SERVER_NS=PATH  the receiver's (server's) sockets are made in
+ *                            this network namespace (/run/netns/NAME) ...
+ *   TOYBENCH_CLIENT_NS=PATH  ... and the sender's (client's) in this one;
+ *                            the process setns()s into each before it makes
+ *                            that side's sockets (a socket keeps its
+ *                            namespace); either unset: the caller's own
+ *   TOYBENCH_SERVER_ADDR=A   the server's address (dotted quad; for AF_TOY
+ *                            the node address of its toy0), which the client
+ *                            sends or connects to; the server binds the
+ *                            wildcard address.  Setting it selects this mode
+ *   TOYBENCH_CLIENT_ADDR=A   the client's address, which the pp-dgram server
+ *                            replies to (connects to); the client binds the
+ *                            wildcard address
+ * The rows are named as on loopback; bench-guest.sh renames them (link_*).
+ *
  * This program only measures: it never changes a default that one family
  * has and another lacks, except where noted (TCP_NODELAY for the TCP
  * ping-pong, as every latency benchmark sets it; forced buffer sizes for
@@ -45,6 +62,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -212,6 +230,86 @@ static void mkaddr(enum kind k, unsigned int port, struct addr *a)
 	}
 }
 
+/* ---- across a link: two network namespaces ------------------------------ */
+
+static struct {
+	int on;			/* TOYBENCH_SERVER_ADDR is set */
+	const char *srv_ns, *cli_ns;	/* namespace files, or NULL */
+	uint32_t srv_addr, cli_addr;	/* network byte order */
+	int have_cli_addr;
+} g_link;
+
+static uint32_t parse_addr(const char *var, const char *v)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, v, &in) != 1) {
+		fprintf(stderr, "toybench: %s=%s is not a dotted quad\n", var, v);
+		exit(2);
+	}
+	return in.s_addr;
+}
+
+static void link_init(void)
+{
+	const char *v = getenv("TOYBENCH_SERVER_ADDR");
+
+	g_link.srv_ns = getenv("TOYBENCH_SERVER_NS");
+	g_link.cli_ns = getenv("TOYBENCH_CLIENT_NS");
+	if (!v || !*v)
+		return;
+	g_link.on = 1;
+	g_link.srv_addr = parse_addr("TOYBENCH_SERVER_ADDR", v);
+	v = getenv("TOYBENCH_CLIENT_ADDR");
+	if (v && *v) {
+		g_link.cli_addr = parse_addr("TOYBENCH_CLIENT_ADDR", v);
+		g_link.have_cli_addr = 1;
+	}
+}
+
+/* The sockets made next belong to @server's side: enter its namespace. */
+static void enter_side(int server)
+{
+	const char *path = server ? g_link.srv_ns : g_link.cli_ns;
+	int fd;
+
+	if (!g_link.on || !path || !*path)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET))
+		die(path);
+	close(fd);
+}
+
+static void set_addr(struct addr *a, uint32_t be_addr)
+{
+	if (a->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&a->ss)->sin_addr.s_addr = be_addr;
+	else if (a->ss.ss_family != AF_UNIX)
+		((struct sockaddr_toy *)&a->ss)->stoy_addr = be_addr;
+}
+
+/* What a side binds: loopback, or across a link the wildcard address. */
+static void mkaddr_bind(enum kind k, unsigned int port, struct addr *a)
+{
+	mkaddr(k, port, a);
+	if (g_link.on)
+		set_addr(a, htonl(INADDR_ANY));
+}
+
+/* Where a side sends to @server's side (or the client's): its address. */
+static void mkaddr_to(enum kind k, unsigned int port, int server, struct addr *a)
+{
+	mkaddr(k, port, a);
+	if (!g_link.on)
+		return;
+	if (!server && !g_link.have_cli_addr) {
+		fprintf(stderr, "toybench: this workload needs TOYBENCH_CLIENT_ADDR\n");
+		exit(2);
+	}
+	set_addr(a, server ? g_link.srv_addr : g_link.cli_addr);
+}
+
 static int domain_of(enum kind k)
 {
 	return k == K_TOY ? toy_family() : k == K_INET ? AF_INET : AF_UNIX;
@@ -321,6 +419,20 @@ static void wait_ready(int fd)
 	}
 }
 
+/*
+ * fork(), and the child dies with its parent: a parent that gives up
+ * (die()) must not leave a server blocked in accept() or recv() forever,
+ * holding the caller's stdout open.
+ */
+static pid_t xfork(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent))
+		_exit(1);
+	return pid;
+}
+
 static int wait_child(pid_t pid)
 {
 	int st;
@@ -344,7 +456,7 @@ static int run_dgram(enum kind k, const char *sizearg, double dur)
 	size_t size, maxsz = k == K_INET ? 65507 : TOY_MAX_PAYLOAD;
 	uint64_t sent = 0, senderr = 0;
 	struct shared *sh = shared_new();
-	struct addr ra;
+	struct addr ra, ba;
 	int rx, tx, p[2];
 	double t0, t1, c0, c1;
 	long s0, s1;
@@ -352,16 +464,19 @@ static int run_dgram(enum kind k, const char *sizearg, double dur)
 	pid_t pid;
 
 	size = strcmp(sizearg, "max") ? strtoul(sizearg, NULL, 0) : maxsz;
-	mkaddr(k, base_port(), &ra);
+	mkaddr_bind(k, base_port(), &ba);
+	mkaddr_to(k, base_port(), 1, &ra);
+	enter_side(1);
 	rx = xsocket(k, SOCK_DGRAM);
-	xbind(rx, &ra);
+	xbind(rx, &ba);
+	enter_side(0);
 	tx = xsocket(k, SOCK_DGRAM);
 	xconnect(tx, &ra);
 	buf = calloc(1, 65536);
 	if (!buf || pipe(p))
 		die("setup");
 
-	pid = fork();
+	pid = xfork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
@@ -454,7 +569,7 @@ static int run_dgram(enum kind k, const char *sizearg, double dur)
 static int run_stream(enum kind k, size_t wsize, double dur)
 {
 	struct shared *sh = shared_new();
-	struct addr la;
+	struct addr la, ba;
 	int l, s, p[2];
 	char *buf;
 	double t0, c0, c1;
@@ -463,17 +578,19 @@ static int run_stream(enum kind k, size_t wsize, double dur)
 	char param[32];
 
 	snprintf(param, sizeof(param), "%zu", wsize);
-	mkaddr(k, base_port(), &la);
+	mkaddr_bind(k, base_port(), &ba);
+	mkaddr_to(k, base_port(), 1, &la);
+	enter_side(1);
 	l = xsocket(k, SOCK_STREAM);
 	setint(l, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-	xbind(l, &la);
+	xbind(l, &ba);
 	if (listen(l, 16))
 		die("listen");
 	buf = calloc(1, 65536 > wsize ? 65536 : wsize);
 	if (!buf || pipe(p))
 		die("setup");
 
-	pid = fork();
+	pid = xfork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
@@ -507,6 +624,7 @@ static int run_stream(enum kind k, size_t wsize, double dur)
 		_exit(0);
 	}
 	pin(0);
+	enter_side(0);
 	s = xsocket(k, SOCK_STREAM);
 	xconnect(s, &la);
 	wait_ready(p[0]);
@@ -585,31 +703,36 @@ static int run_pingpong(enum kind k, int stream, double dur)
 	const char *wl = stream ? "pp_stream" : "pp_dgram";
 	uint64_t *rtt = malloc(PP_MAX * sizeof(*rtt));
 	char buf[PP_SIZE] = "ping", in[PP_SIZE];
-	struct addr sa, ca;
+	struct addr sa, ca, sb, cb;
 	int srv = -1, cli = -1, l = -1, p[2];
 	size_t n = 0, i;
 	pid_t pid;
 
 	if (!rtt || pipe(p))
 		die("setup");
-	mkaddr(k, base_port(), &sa);
-	mkaddr(k, base_port() + 1, &ca);
+	mkaddr_to(k, base_port(), 1, &sa);
+	mkaddr_bind(k, base_port(), &sb);
+	mkaddr_bind(k, base_port() + 1, &cb);
 	if (stream) {
+		enter_side(1);
 		l = xsocket(k, SOCK_STREAM);
 		setint(l, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-		xbind(l, &sa);
+		xbind(l, &sb);
 		if (listen(l, 4))
 			die("listen");
 	} else {
+		mkaddr_to(k, base_port() + 1, 0, &ca);
+		enter_side(1);
 		srv = xsocket(k, SOCK_DGRAM);
+		enter_side(0);
 		cli = xsocket(k, SOCK_DGRAM);
-		xbind(srv, &sa);
-		xbind(cli, &ca);	/* AF_UNIX needs a name to reply to */
+		xbind(srv, &sb);
+		xbind(cli, &cb);	/* AF_UNIX needs a name to reply to */
 		xconnect(srv, &ca);
 		xconnect(cli, &sa);
 	}
 
-	pid = fork();
+	pid = xfork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
@@ -637,6 +760,7 @@ static int run_pingpong(enum kind k, int stream, double dur)
 	}
 	pin(0);
 	if (stream) {
+		enter_side(0);
 		cli = xsocket(k, SOCK_STREAM);
 		xconnect(cli, &sa);
 		if (k == K_INET)
@@ -701,7 +825,7 @@ static int run_connrate(enum kind k, double dur)
 		die("listen");
 	if (pipe(p))
 		die("pipe");
-	pid = fork();
+	pid = xfork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
@@ -1159,7 +1283,9 @@ static int usage(void)
 		"       toybench pp-stream toy|tcp|unix SECONDS\n"
 		"       toybench connrate  toy|tcp|unix SECONDS\n"
 		"       toybench scale     toy|udp N MSGS\n"
-		"       toybench flood     dgram|stream FAM RCVBUF\n");
+		"       toybench flood     dgram|stream FAM RCVBUF\n"
+		"across a link (dgram, stream, pp-*; not unix): TOYBENCH_SERVER_ADDR=A\n"
+		"       [TOYBENCH_CLIENT_ADDR=A] [TOYBENCH_SERVER_NS=PATH] [TOYBENCH_CLIENT_NS=PATH]\n");
 	return 2;
 }
 
@@ -1170,6 +1296,21 @@ int main(int argc, char **argv)
 	g_token = getpid();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	link_init();
+	if (g_link.on) {
+		/* across a link: the four workloads of two parties, no AF_UNIX */
+		if (strcmp(cmd, "dgram") && strcmp(cmd, "stream") &&
+		    strcmp(cmd, "pp-dgram") && strcmp(cmd, "pp-stream")) {
+			fprintf(stderr, "toybench: TOYBENCH_SERVER_ADDR is for dgram, "
+				"stream, pp-dgram and pp-stream only\n");
+			return 2;
+		}
+		if (argc > 2 && !strcmp(argv[2], "unix")) {
+			fprintf(stderr, "toybench: AF_UNIX does not cross a link\n");
+			return 2;
+		}
+		toy_family();	/* from sysfs, before any setns */
+	}
 
 	if (!strcmp(cmd, "info"))
 		return run_info();
