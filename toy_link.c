@@ -66,8 +66,11 @@ static netdev_tx_t toy_link_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	rcu_read_lock();
 	peer = rcu_dereference(toy_link(dev)->peer);
-	if (unlikely(!peer || !netif_running(peer))) {
-		/* Unplugged: the frame falls on the floor, as on a wire. */
+	/* Unplugged, or too long for the far end (as veth's
+	 * is_skb_forwardable()): the frame falls on the floor, as on a wire.
+	 */
+	if (unlikely(!peer || !netif_running(peer) ||
+		     len > READ_ONCE(peer->mtu))) {
 		dev_core_stats_tx_dropped_inc(dev);
 		kfree_skb(skb);
 		goto out;

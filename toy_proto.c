@@ -232,24 +232,6 @@ struct net_device *toy_sk_dev(const struct sock *sk)
 }
 
 /**
- * toy_sk_max_payload() - the largest payload of one of a connection's frames
- * @sk: a connected socket
- *
- * Follows the path to the peer: toy0's for a local peer, the link's for a
- * remote one (a stream segments to fit it, a seqpacket record must).
- * While the path is unknown, toy0's.
- *
- * Return: the payload limit.
- */
-unsigned int toy_sk_max_payload(struct sock *sk)
-{
-	unsigned int max_payload = toy_max_payload(toy_sk_dev(sk));
-
-	toy_route(sk, READ_ONCE(toy_sk(sk)->daddr), &max_payload);
-	return max_payload;
-}
-
-/**
  * toy_max_payload() - the largest payload one frame on @dev can carry
  * @dev: the device
  *

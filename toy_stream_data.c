@@ -85,7 +85,7 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		if (err)
 			goto out_err;
 	}
-	mss = toy_sk_max_payload(sk);
+	mss = toy_stream_mss(sk);
 	err = -EMSGSIZE;
 	if (!mss || (toy_is_seqpacket(sk) && len > mss))
 		goto out_err;

@@ -296,6 +296,42 @@ static int toy_stream_split(struct sock *sk, struct sk_buff *skb, u32 len)
 }
 
 /**
+ * toy_stream_mss() - the largest payload of one of the connection's segments
+ * @sk: the socket, locked
+ *
+ * Follows the path to the peer: toy0's MTU for a local peer, the link's
+ * for a remote one.  While no path is known (a cable is out, its
+ * neighbour entry flushed) the last one found holds, as TCP keeps its
+ * mss_cache: segments made for toy0's 64 KiB MTU could never cross the
+ * link once it is back.
+ *
+ * Return: the payload limit, never 0 once a path was found.
+ */
+unsigned int toy_stream_mss(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	unsigned int mss = toy_max_payload(toy_sk_dev(sk));
+
+	if (!toy_route(sk, READ_ONCE(st->ts.daddr), &mss))
+		st->mss_cache = mss;
+	else if (st->mss_cache)
+		mss = st->mss_cache;
+	return mss;
+}
+
+/*
+ * Cut a stream segment down to @mss before it is sent: the link's MTU
+ * may have shrunk since it was queued.  A record is never cut; one that
+ * no longer fits is dropped by the link, and the connection times out.
+ */
+static void toy_stream_fit(struct sock *sk, struct sk_buff *skb,
+			   unsigned int mss)
+{
+	if (skb->len > mss && !toy_is_seqpacket(sk))
+		toy_stream_split(sk, skb, mss);
+}
+
+/**
  * toy_stream_push() - send what the peer's window allows
  * @sk: the socket, locked
  *
@@ -306,12 +342,15 @@ void toy_stream_push(struct sock *sk)
 {
 	struct toy_stream_sock *st = toy_st(sk);
 	bool was_idle = st->snd_una == st->snd_nxt;
+	unsigned int mss = toy_stream_mss(sk);
 	u32 prior_nxt = st->snd_nxt;
 	struct sk_buff *skb;
 
 	while ((skb = st->send_head)) {
 		struct toy_skb_cb *cb = TOY_SKB_CB(skb);
 		s32 room = (s32)(st->snd_una + st->snd_wnd - cb->seq);
+
+		toy_stream_fit(sk, skb, mss);
 
 		/* Signed: a window that the peer shrank makes room < 0. */
 		if (room < 0 || skb->len > (u32)room) {
@@ -364,6 +403,8 @@ void toy_stream_retransmit_head(struct sock *sk)
 
 	if (!skb || skb == st->send_head)
 		return;		/* nothing was sent yet */
+	/* The part cut off stays queued as sent: recovery resends it next. */
+	toy_stream_fit(sk, skb, toy_stream_mss(sk));
 	/* Counted first: whoever sees the frame (a tap runs inside the
 	 * transmit) sees the count too.
 	 */

@@ -32,6 +32,9 @@
  *	       received segments have cost, a running average; converts free
  *	       receive buffer into a window, as TCP's scaling_ratio does
  * @copied_seq: next sequence number the user will read
+ * @mss_cache: the payload limit of the path last found to the peer
+ *	       (toy_stream_mss()); kept while no path is known, so a pulled
+ *	       cable does not make segments its link cannot carry
  * @send_head: first skb of sk_write_queue never transmitted, or NULL
  * @ofo_queue: segments received beyond a gap, sorted by sequence number,
  *	       charged to sk_rmem_alloc and bounded by SO_RCVBUF
@@ -79,6 +82,7 @@ struct toy_stream_sock {
 	u32			rcv_edge;
 	u32			rcv_ratio;
 	u32			copied_seq;
+	u32			mss_cache;
 	struct sk_buff		*send_head;
 	struct sk_buff_head	ofo_queue;
 	struct timer_list	timer;
@@ -185,6 +189,7 @@ void toy_stream_queue(struct sock *sk, struct sk_buff *skb, u32 len,
 		      u8 flags);
 void toy_stream_free_segment(struct sock *sk, struct sk_buff *skb);
 void toy_stream_purge_write_queue(struct sock *sk);
+unsigned int toy_stream_mss(struct sock *sk);
 void toy_stream_push(struct sock *sk);
 void toy_stream_retransmit_head(struct sock *sk);
 void toy_stream_enter_recovery(struct sock *sk);

@@ -80,6 +80,7 @@ DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 XFER=$DIR/toy_xfer
 MIB=${LINK_MIB:-4}
 PULL_MIB=${LINK_PULL_MIB:-32}
+SHRINK_MTU=600
 XT=${LINK_TIMEOUT:-300}
 WAIT_S=60	# bound of a wait for an event (socat start-up from 9p takes 10+ s)
 
@@ -144,6 +145,7 @@ TN_SNMP="toy_snmp: the Neigh* counters count requests, replies and the failed re
 TN_NETUNREACH="ENETUNREACH: sendto $A2 from n3, which has no node address: Network is unreachable"
 TN_PULL="cable pulled: t12 down for 2 s in the middle of a $PULL_MIB MiB stream transfer, then up: every byte arrives"
 TN_FLUSH="neighbour: the entries on t12 are flushed when it goes down"
+TN_SHRINK="MTU shrunk: both ends to $SHRINK_MTU in the middle of a $PULL_MIB MiB stream transfer: queued and resent segments are cut to fit, every byte arrives"
 MIXED_NAME="loss 10% duplicate 5% delay 1ms reorder 25% corrupt 1%"
 TN_NETEM="netem loss 10% on both link ends: stream $MIB MiB each way, every byte once and in order"
 TN_MIXED_ST="netem $MIXED_NAME on both link ends: stream $MIB MiB each way, every byte once and in order"
@@ -161,7 +163,7 @@ ALL_TN=(TN_CREATE TN_PAIR TN_CARRIER TN_EBUSY TN_EBUSY_IP TN_EINVAL
 	TN_EINVAL_IP TN_ADDR_ADD TN_ADDR_ADD_IP TN_ADDR_SET TN_ADDR_SET_IP
 	TN_TOY0 TN_RESERVED TN_RESERVED_IP TN_ZERO TN_ECHO TN_NEIGH TN_TCPDUMP TN_DG12 TN_DG21
 	TN_STREAM TN_SEQ TN_TCP TN_EMSGSIZE TN_BCAST TN_UNREACH_DG
-	TN_UNREACH_ST TN_SNMP TN_NETUNREACH TN_PULL TN_FLUSH TN_NETEM
+	TN_UNREACH_ST TN_SNMP TN_NETUNREACH TN_PULL TN_FLUSH TN_SHRINK TN_NETEM
 	TN_MIXED_ST TN_MIXED_SEQ TN_TCPLOSS TN_DELEND TN_REPAIR TN_MOVE TN_DELNS TN_DELNS_CARRIER
 	TN_RMMOD TN_DMESG)
 
@@ -1120,6 +1122,43 @@ t_flush() {
 	[ "$FLUSHED" = 1 ]
 }
 
+# The link drops a frame longer than the far end's MTU, as veth does, so
+# a stream whose segments were cut for 1500 stalls unless the sender cuts
+# what it has queued, and what it resends, to the new size.
+t_shrink() {
+	local x tx0 r=0 d
+
+	tx0=$(tx_bytes "$N1" t12)
+	: >"$TMP/shrink.out"
+	start_bg timeout -k 10 $((XT + 30)) "$XFER" -t stream -A $A2 -C "$P1" \
+		-D "$P2" -m "$PULL_MIB" -T "$XT" -S 120 >"$TMP/shrink.out" 2>&1
+	x=$BG
+	if ! wait_for "$WAIT_S" established "$N2" ||
+	   ! wait_for "$WAIT_S" tx_at_least "$N1" t12 $((tx0 + 262144)); then
+		diag "the transfer did not get going: $(cat "$TMP/shrink.out")"
+		stop_bg $x
+		return 1
+	fi
+	if gone $x; then
+		diag "the transfer was over before the MTU changed: $(cat "$TMP/shrink.out")"
+		return 1
+	fi
+	for d in "$N1 t12" "$N2 t21"; do
+		# shellcheck disable=SC2086
+		set -- $d
+		ip -n "$1" link set "$2" mtu "$SHRINK_MTU" || r=1
+	done
+	diag "MTU $SHRINK_MTU after $(($(tx_bytes "$N1" t12) - tx0)) bytes out on t12"
+	wait_for $((XT + 60)) gone $x
+	wait $x
+	LINE=$(cat "$TMP/shrink.out")
+	diag "$LINE"
+	[ "$(kv result "$LINE")" = pass ] || r=1
+	ip -n "$N1" link set t12 mtu "$MTU" || r=1
+	ip -n "$N2" link set t21 mtu "$MTU" || r=1
+	return $r
+}
+
 # qdisc_drops NS DEV: the netem qdisc's "dropped" count
 qdisc_drops() {
 	tc -n "$1" -s qdisc show dev "$2" root 2>/dev/null |
@@ -1197,6 +1236,7 @@ t_tcploss() {
 
 run t_pull "$TN_PULL"
 run t_flush "$TN_FLUSH"
+run t_shrink "$TN_SHRINK"
 run t_netem "$TN_NETEM"
 run t_mixed_stream "$TN_MIXED_ST"
 run t_mixed_seq "$TN_MIXED_SEQ"
