@@ -2,8 +2,10 @@
 /*
  * stream_fixture.h - the "stream" fixture shared by the stream suites:
  * every TEST_F(stream, ...) runs once for AF_TOY ("toy") and once for TCP
- * on 127.0.0.1 ("tcp"), the oracle.  Also the /proc readers and small
- * helpers those suites use.
+ * on 127.0.0.1 ("tcp"), the oracle.  Built with TOY_REMOTE
+ * (stream_link_test) the variants are "toy_link" and "tcp_veth": the
+ * listener on another node (toy_nodes.h), reached at PEER.  Also the
+ * /proc readers and small helpers those suites use.
  */
 #ifndef STREAM_FIXTURE_H
 #define STREAM_FIXTURE_H
@@ -18,6 +20,7 @@
 
 #include "toy_pattern.h"
 #include "toy_util.h"
+#include "toy_nodes.h"
 #include "toy_assert.h"
 
 /* Bounded wait for a condition (WAIT_MS); evaluates to whether it held. */
@@ -72,9 +75,11 @@ FIXTURE(stream) {
 
 FIXTURE_VARIANT(stream) {
 	bool toy;
+	bool remote;		/* the listener on another node */
 	int protocol;		/* SO_PROTOCOL */
 };
 
+#ifndef TOY_REMOTE
 FIXTURE_VARIANT_ADD(stream, toy) {
 	.toy = true,
 	.protocol = 0,
@@ -84,9 +89,23 @@ FIXTURE_VARIANT_ADD(stream, tcp) {
 	.toy = false,
 	.protocol = IPPROTO_TCP,
 };
+#else
+FIXTURE_VARIANT_ADD(stream, toy_link) {
+	.toy = true,
+	.remote = true,
+	.protocol = 0,
+};
+
+FIXTURE_VARIANT_ADD(stream, tcp_veth) {
+	.toy = false,
+	.remote = true,
+	.protocol = IPPROTO_TCP,
+};
+#endif
 
 FIXTURE_SETUP(stream)
 {
+	char why[128];
 	int fd;
 
 	self->nfds = 0;
@@ -104,6 +123,8 @@ FIXTURE_SETUP(stream)
 		       strerror(errno));
 	ASSERT_LE(0, fd);
 	close(fd);
+	if (variant->remote && fam_two_nodes(&self->f, why, sizeof(why)))
+		SETUP_SKIP("%s", why);
 }
 
 FIXTURE_TEARDOWN(stream)
@@ -147,14 +168,17 @@ static inline int new_sock(struct __test_metadata *_metadata,
 	return track(_metadata, self, fd);
 }
 
-/* A socket listening on LOOPBACK:ephemeral; *port gets the port. */
+/* A socket listening on PEER:ephemeral (on the peer's node, if it has
+ * one of its own); *port gets the port. */
 static inline int new_listener(struct __test_metadata *_metadata,
 			FIXTURE_DATA(stream) *self, uint16_t *port,
 			int backlog)
 {
-	int fd = new_sock(_metadata, self, 0), p;
+	int fd = fam_peer_socket(&self->f, SOCK_STREAM), p;
 
-	ASSERT_OK(fam_bind(&self->f, fd, INADDR_LOOPBACK, 0));
+	ASSERT_LE(0, fd);
+	track(_metadata, self, fd);
+	ASSERT_OK(fam_bind(&self->f, fd, self->f.peer, 0));
 	ASSERT_OK(listen(fd, backlog));
 	p = local_port(fd);
 	ASSERT_LT(0, p);
@@ -187,7 +211,7 @@ static inline int new_pair(struct __test_metadata *_metadata,
 	int l = new_listener(_metadata, self, &port, 16);
 
 	*c = new_sock(_metadata, self, 0);
-	ASSERT_OK(fam_connect(&self->f, *c, INADDR_LOOPBACK, port));
+	ASSERT_OK(fam_connect(&self->f, *c, self->f.peer, port));
 	*s = accept_wait(_metadata, self, l, 0);
 	return l;
 }
@@ -197,6 +221,8 @@ static inline int new_pair(struct __test_metadata *_metadata,
 #define LISTENER(p, backlog)	new_listener(_metadata, self, p, backlog)
 #define ACCEPT(l)		accept_wait(_metadata, self, l, 0)
 #define PAIR(c, s)		new_pair(_metadata, self, c, s)
+#define HERE			(self->f.here)
+#define PEER			(self->f.peer)
 
 static inline int inq(int fd)
 {
@@ -216,14 +242,15 @@ static inline int outq(int fd)
 	return v;
 }
 
-/* A stream port nobody is bound to right now (bound once, released). */
+/* A stream port nobody at PEER is bound to right now (bound once,
+ * released). */
 static inline int free_stream_port(const struct fam *f)
 {
-	int fd = fam_socket(f, SOCK_STREAM), p;
+	int fd = fam_peer_socket(f, SOCK_STREAM), p;
 
 	if (fd < 0)
 		return -1;
-	if (fam_bind(f, fd, INADDR_LOOPBACK, 0)) {
+	if (fam_bind(f, fd, f->peer, 0)) {
 		close(fd);
 		return -1;
 	}

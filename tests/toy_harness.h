@@ -11,11 +11,15 @@
  * skipped with a reason and the udp variant still runs.
  *
  * Define TOY_ONLY before including this file for AF_TOY-only tests.
+ * Built with TOY_REMOTE (dgram_link_test), the variants are "toy_link"
+ * and "udp_veth" instead: the same tests with the peer on another node
+ * (toy_nodes.h); PEER_BOUND() makes a receiver there, at PEER.
  */
 #ifndef TOY_HARNESS_H
 #define TOY_HARNESS_H
 
 #include "toy_util.h"
+#include "toy_nodes.h"
 /* The harness is copied verbatim from the kernel; it is not -Wextra clean. */
 #include "toy_assert.h"
 
@@ -29,11 +33,13 @@ FIXTURE(dgram) {
 
 FIXTURE_VARIANT(dgram) {
 	bool toy;
+	bool remote;		/* the peer on another node (toy_nodes.h) */
 	int max_payload;	/* largest datagram payload */
 	int protocol;		/* SO_PROTOCOL */
 	int pad_errno;		/* bind with non-zero padding */
 };
 
+#ifndef TOY_REMOTE
 FIXTURE_VARIANT_ADD(dgram, toy) {
 	.toy = true,
 	.max_payload = TOY_MAX_PAYLOAD,
@@ -49,9 +55,29 @@ FIXTURE_VARIANT_ADD(dgram, udp) {
 	.pad_errno = 0,			/* UDP ignores sin_zero */
 };
 #endif
+#else
+/* A toy link does not fragment: a datagram must fit the link's MTU. */
+FIXTURE_VARIANT_ADD(dgram, toy_link) {
+	.toy = true,
+	.remote = true,
+	.max_payload = NODE_LINK_PAYLOAD,
+	.protocol = 0,
+	.pad_errno = EINVAL,
+};
+
+/* IPv4 fragments a datagram larger than the veth's MTU. */
+FIXTURE_VARIANT_ADD(dgram, udp_veth) {
+	.toy = false,
+	.remote = true,
+	.max_payload = UDP_MAX_PAYLOAD,
+	.protocol = IPPROTO_UDP,
+	.pad_errno = 0,
+};
+#endif
 
 FIXTURE_SETUP(dgram)
 {
+	char why[128];
 	int fd;
 
 	self->nfds = 0;
@@ -64,6 +90,8 @@ FIXTURE_SETUP(dgram)
 			   self->f.family);
 	ASSERT_LE(0, fd);
 	close(fd);
+	if (variant->remote && fam_two_nodes(&self->f, why, sizeof(why)))
+		SETUP_SKIP("%s", why);
 }
 
 FIXTURE_TEARDOWN(dgram)
@@ -109,14 +137,14 @@ static inline int new_sock(struct __test_metadata *_metadata,
 	return track_fd(_metadata, self, fd);
 }
 
-/* A new socket bound to LOOPBACK:0; *port gets its port. */
-static inline int new_bound(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(dgram) *self, uint16_t *port)
+/* Bind @fd to @addr:0; *port gets its port. */
+static inline int bind_any_port(struct __test_metadata *_metadata,
+				FIXTURE_DATA(dgram) *self, int fd,
+				uint32_t addr, uint16_t *port)
 {
-	int fd = new_sock(_metadata, self);
 	int p;
 
-	ASSERT_OK(fam_bind(&self->f, fd, INADDR_LOOPBACK, 0));
+	ASSERT_OK(fam_bind(&self->f, fd, addr, 0));
 	p = local_port(fd);
 	ASSERT_LT(0, p);
 	if (port)
@@ -124,7 +152,29 @@ static inline int new_bound(struct __test_metadata *_metadata,
 	return fd;
 }
 
+/* A new socket bound to HERE:0 (loopback, or this node's address). */
+static inline int new_bound(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(dgram) *self, uint16_t *port)
+{
+	return bind_any_port(_metadata, self, new_sock(_metadata, self),
+			     self->f.here, port);
+}
+
+/* A new socket on the peer's node, bound to PEER:0. */
+static inline int new_peer_bound(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(dgram) *self, uint16_t *port)
+{
+	int fd = fam_peer_socket(&self->f, SOCK_DGRAM);
+
+	ASSERT_LE(0, fd);
+	track_fd(_metadata, self, fd);
+	return bind_any_port(_metadata, self, fd, self->f.peer, port);
+}
+
 #define SOCK()		new_sock(_metadata, self)
 #define BOUND(p)	new_bound(_metadata, self, p)
+#define PEER_BOUND(p)	new_peer_bound(_metadata, self, p)
+#define HERE		(self->f.here)
+#define PEER		(self->f.peer)
 
 #endif /* TOY_HARNESS_H */

@@ -85,6 +85,11 @@ struct fam {
 	int family;		/* the number passed to socket() */
 	int protocol;		/* 0 for AF_TOY, IPPROTO_UDP for AF_INET */
 	const char *range_path;	/* sysctl with the ephemeral port range */
+	/* Where the test's two ends live (toy_nodes.h): both on this node,
+	 * at loopback, unless a remote variant put the peer on another. */
+	uint32_t here;		/* the address this node's sockets bind */
+	uint32_t peer;		/* the address the peer's sockets bind */
+	int here_ns, peer_ns;	/* their namespaces; -1: both here */
 };
 
 static inline void fam_init(struct fam *f, bool toy)
@@ -93,6 +98,10 @@ static inline void fam_init(struct fam *f, bool toy)
 	f->family = toy ? toy_family() : AF_INET;
 	f->protocol = toy ? 0 : IPPROTO_UDP;
 	f->range_path = toy ? TOY_PORT_RANGE : UDP_PORT_RANGE;
+	f->here = INADDR_LOOPBACK;
+	f->peer = INADDR_LOOPBACK;
+	f->here_ns = -1;
+	f->peer_ns = -1;
 }
 
 /* A family number the socket under test must reject (and not AF_UNSPEC,
