@@ -492,6 +492,7 @@ void toy_neigh_flush(struct toy_net *tn, const struct net_device *dev)
 			toy_neigh_free(t, n);
 	spin_unlock_bh(&t->lock);
 }
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_neigh_flush);
 
 /* ---- /proc/net/toy_neigh ----------------------------------------------- */
 
@@ -547,6 +548,34 @@ int toy_neigh_kunit_state(struct toy_net *tn, __be32 addr,
 	return state;
 }
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_neigh_kunit_state);
+
+/**
+ * toy_neigh_kunit_age() - make @addr's entry @age older, for KUnit
+ * @tn: the namespace's AF_TOY state
+ * @addr: a node address
+ * @age: jiffies to move its clocks back by
+ *
+ * The next tick then sees the entry as a real one of that age would be
+ * seen, so the suite checks ageing and expiry without waiting a minute.
+ *
+ * Return: 0, or -ENOENT if the cache has no entry for @addr.
+ */
+int toy_neigh_kunit_age(struct toy_net *tn, __be32 addr, unsigned long age)
+{
+	struct toy_neigh *n;
+	int err = -ENOENT;
+
+	spin_lock_bh(&tn->neigh.lock);
+	n = toy_neigh_lookup(&tn->neigh, addr);
+	if (n) {
+		n->updated -= age;
+		n->probed -= age;
+		err = 0;
+	}
+	spin_unlock_bh(&tn->neigh.lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_neigh_kunit_age);
 #endif
 
 /* ---- per namespace ----------------------------------------------------- */

@@ -417,6 +417,146 @@ static void toy_neigh_unanswered(struct kunit *test)
 	toy_neigh_updown(test, t2, false);
 }
 
+/*
+ * The documented clocks (toy_neigh.c): REACHABLE for 30 s, then STALE;
+ * STALE and unused, gone 60 s later; FAILED, forgotten after 10 s.  The
+ * entries are aged with toy_neigh_kunit_age() and the table's own tick
+ * does the rest.
+ */
+#define REACHABLE_TIME	(30 * HZ)
+#define STALE_TIME	(60 * HZ)
+#define FAILED_TIME	(10 * HZ)
+
+/* Make PEER REACHABLE through @via: a frame asks, an is-at answers. */
+static void toy_neigh_reach(struct kunit *test, struct socket *tx,
+			    struct net_device *via)
+{
+	char byte = 'x';
+
+	KUNIT_ASSERT_EQ(test, toy_kunit_send(tx, PEER, PORT, &byte, 1), 1);
+	toy_neigh_inject(test, via, TOY_F_IS_AT, PEER, SELF);
+	KUNIT_ASSERT_EQ(test, toy_neigh_state(PEER, NULL, NULL),
+			TOY_NEIGH_REACHABLE);
+}
+
+/*
+ * REACHABLE ages to STALE; a STALE entry is still used, asked about, and
+ * confirmed; left unused, it goes.
+ */
+static void toy_neigh_ageing(struct kunit *test)
+{
+	struct toy_net *tn = toy_kunit_tn();
+	struct socket *tx = toy_kunit_socket(test);
+	struct toy_kunit_mib before;
+	struct net_device *t1, *t2;
+	unsigned long want;
+	char byte = 'x';
+
+	toy_neigh_cable(test, &t1, &t2);
+	toy_neigh_reach(test, tx, t2);
+	KUNIT_ASSERT_EQ(test, toy_neigh_kunit_age(tn, htonl(PEER),
+						  REACHABLE_TIME), 0);
+	KUNIT_EXPECT_EQ(test, toy_neigh_wait_state(PEER, TOY_NEIGH_STALE),
+			TOY_NEIGH_STALE);
+
+	/* used while STALE: the frame goes out on t2 (and comes back in on
+	 * t1 from our own address), and one who-has on each link asks
+	 */
+	toy_kunit_mib_read(tn, &before);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, PEER, PORT, &byte, 1), 1);
+	want = before.v[TOY_MIB_INADDRERRORS] + 1;
+	KUNIT_EXPECT_EQ(test,
+			toy_kunit_wait_mib(tn, TOY_MIB_INADDRERRORS, want),
+			want);
+	/* (GE: a slow tick may already have sent the second probe) */
+	want = before.v[TOY_MIB_NEIGHOUTREQUESTS] + 2;
+	KUNIT_EXPECT_GE(test,
+			toy_kunit_wait_mib(tn, TOY_MIB_NEIGHOUTREQUESTS, want),
+			want);
+	toy_neigh_inject(test, t2, TOY_F_IS_AT, PEER, SELF);
+	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, NULL, NULL),
+			TOY_NEIGH_REACHABLE);
+
+	/* unused: STALE after 30 s, gone 60 s after that */
+	KUNIT_ASSERT_EQ(test, toy_neigh_kunit_age(tn, htonl(PEER),
+						  REACHABLE_TIME), 0);
+	KUNIT_EXPECT_EQ(test, toy_neigh_wait_state(PEER, TOY_NEIGH_STALE),
+			TOY_NEIGH_STALE);
+	KUNIT_ASSERT_EQ(test, toy_neigh_kunit_age(tn, htonl(PEER),
+						  STALE_TIME), 0);
+	KUNIT_EXPECT_EQ(test, toy_neigh_wait_state(PEER, TOY_NEIGH_NONE),
+			TOY_NEIGH_NONE);
+}
+
+/*
+ * A node that moved to another link says so (a gratuitous is-at): the
+ * entry follows it.  An announcement from a node we never asked for
+ * creates nothing (as ARP with arp_accept=0).
+ */
+static void toy_neigh_announced(struct kunit *test)
+{
+	struct socket *tx = toy_kunit_socket(test);
+	const struct net_device *via;
+	struct net_device *t1, *t2;
+
+	toy_neigh_cable(test, &t1, &t2);
+	toy_neigh_reach(test, tx, t2);
+	toy_neigh_inject(test, t1, TOY_F_IS_AT, PEER, TOY_ADDR_BROADCAST);
+	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, &via, NULL),
+			TOY_NEIGH_REACHABLE);
+	KUNIT_EXPECT_PTR_EQ(test, via, t1);
+	toy_neigh_inject(test, t1, TOY_F_IS_AT, OTHER, TOY_ADDR_BROADCAST);
+	KUNIT_EXPECT_EQ(test, toy_neigh_state(OTHER, NULL, NULL),
+			TOY_NEIGH_NONE);
+	toy_neigh_flush(toy_kunit_tn(), NULL);
+}
+
+/* FAILED is remembered for 10 s; after that the next frame asks again. */
+static void toy_neigh_failed_expires(struct kunit *test)
+{
+	struct toy_net *tn = toy_kunit_tn();
+	struct socket *tx = toy_kunit_socket(test);
+	struct net_device *t1, *t2;
+	char byte = 'x';
+
+	toy_neigh_cable(test, &t1, &t2);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, OTHER, PORT, &byte, 1), 1);
+	KUNIT_ASSERT_EQ(test, toy_neigh_wait_state(OTHER, TOY_NEIGH_FAILED),
+			TOY_NEIGH_FAILED);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, OTHER, PORT, &byte, 1),
+			-EHOSTUNREACH);
+	KUNIT_ASSERT_EQ(test, toy_neigh_kunit_age(tn, htonl(OTHER),
+						  FAILED_TIME), 0);
+	KUNIT_EXPECT_EQ(test, toy_neigh_wait_state(OTHER, TOY_NEIGH_NONE),
+			TOY_NEIGH_NONE);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, OTHER, PORT, &byte, 1), 1);
+	KUNIT_EXPECT_EQ(test, toy_neigh_state(OTHER, NULL, NULL),
+			TOY_NEIGH_INCOMPLETE);
+	/* later cases ask for OTHER afresh */
+	toy_neigh_flush(tn, NULL);
+}
+
+/* The cache holds 256 nodes; a frame for one more is refused, ENOBUFS. */
+static void toy_neigh_full(struct kunit *test)
+{
+	struct toy_net *tn = toy_kunit_tn();
+	struct socket *tx = toy_kunit_socket(test);
+	struct net_device *t1, *t2;
+	char byte = 'x';
+	int i, ok = 0;
+
+	toy_neigh_cable(test, &t1, &t2);
+	for (i = 0; i < 256; i++)
+		ok += toy_kunit_send(tx, 0x0a010000 + i, PORT, &byte, 1) == 1;
+	KUNIT_EXPECT_EQ(test, ok, 256);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, 0x0a020000, PORT, &byte, 1),
+			-ENOBUFS);
+	toy_neigh_flush(tn, NULL);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, 0x0a020000, PORT, &byte, 1),
+			1);
+	toy_neigh_flush(tn, NULL);
+}
+
 /* Addresses: reserved values refused; no address, no other node. */
 static void toy_neigh_addresses(struct kunit *test)
 {
@@ -452,6 +592,10 @@ static struct kunit_case toy_neigh_test_cases[] = {
 	KUNIT_CASE(toy_neigh_resolve),
 	KUNIT_CASE(toy_neigh_unanswered),
 	KUNIT_CASE(toy_neigh_addresses),
+	KUNIT_CASE(toy_neigh_ageing),
+	KUNIT_CASE(toy_neigh_announced),
+	KUNIT_CASE(toy_neigh_failed_expires),
+	KUNIT_CASE(toy_neigh_full),
 	{}
 };
 
