@@ -12,7 +12,8 @@
 # must have its own toy0, be able to configure it with stock tools (ip
 # link set mtu, tc qdisc netem), bind a port below 1024 (the module checks
 # CAP_NET_BIND_SERVICE in the socket's namespace), and exchange datagrams
-# over AF_TOY (unmodified socat, family number from sysfs).  Control
+# over AF_TOY (unmodified socat, family number from sysfs), and make toy
+# links and set the node address with ip.  Control
 # checks show the same user without the namespace is refused, and that
 # nothing leaks into the initial namespace's toy0.
 #
@@ -42,6 +43,7 @@ NAMES=(
 	"tc qdisc add dev toy0 root netem loss 1% in the namespace"
 	"AF_TOY datagram request and reply in the namespace (socat)"
 	"port 7 (< 1024) binds in the namespace; refused to nobody outside"
+	"a toy link pair and a node address in the namespace (ip); refused to nobody outside"
 )
 
 echo "TAP version 13"
@@ -264,6 +266,40 @@ t7() {
 		{ diag "reply on port 7: '$(cat "$TMP/reply" 2>/dev/null)'"; return 1; }
 }
 
+# ---- 8: links and addresses: rtnetlink's own CAP_NET_ADMIN check ----------
+t8() {
+	local rc
+
+	# shellcheck disable=SC2086 # TOY_UNPRIV is a command prefix
+	timeout 60 $TOY_UNPRIV ip link add tu1 type toy 2>"$TMP/err"
+	rc=$?
+	if ip link show tu1 >/dev/null 2>&1; then
+		ip link del tu1
+		diag "nobody made a toy link in the initial namespace"
+		return 1
+	fi
+	if [ "$rc" -eq 0 ] || ! grep -q 'Operation not permitted' "$TMP/err"; then
+		diag "nobody: ip link add tu1 type toy: expected EPERM, got status $rc: $(cat "$TMP/err")"
+		return 1
+	fi
+	# shellcheck disable=SC2086
+	timeout 60 $TOY_UNPRIV ip link set toy0 address 10.0.0.9 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" -eq 0 ] || ! grep -q 'Operation not permitted' "$TMP/err"; then
+		diag "nobody: ip link set toy0 address: expected EPERM, got status $rc: $(cat "$TMP/err")"
+		return 1
+	fi
+	if ! in_userns 'ip link add tu1 type toy && ip link add tu2 link tu1 type toy &&
+			ip link set toy0 address 10.0.0.1 && ip -o link show'; then
+		diag "in the namespace: $(cat "$TMP/err")"
+		return 1
+	fi
+	grep -q ': tu2@tu1: ' "$TMP/out" ||
+		{ diag "no tu2@tu1: $(cat "$TMP/out")"; return 1; }
+	grep -q 'toy0: .*link/[a-z]* 0a:00:00:01' "$TMP/out" ||
+		{ diag "toy0's address: $(grep toy0 "$TMP/out")"; return 1; }
+}
+
 run t1 "${NAMES[0]}"
 run t2 "${NAMES[1]}"
 run t3 "${NAMES[2]}"
@@ -271,5 +307,6 @@ run t4 "${NAMES[3]}"
 run t5 "${NAMES[4]}"
 run t6 "${NAMES[5]}"
 run t7 "${NAMES[6]}"
+run t8 "${NAMES[7]}"
 
 finish
