@@ -558,22 +558,22 @@ EXPORT_SYMBOL_IF_TOY_KUNIT(toy_neigh_kunit_state);
  * The next tick then sees the entry as a real one of that age would be
  * seen, so the suite checks ageing and expiry without waiting a minute.
  *
- * Return: 0, or -ENOENT if the cache has no entry for @addr.
+ * Return: whether the cache has an entry for @addr.
  */
-int toy_neigh_kunit_age(struct toy_net *tn, __be32 addr, unsigned long age)
+bool toy_neigh_kunit_age(struct toy_net *tn, __be32 addr, unsigned long age)
 {
 	struct toy_neigh *n;
-	int err = -ENOENT;
+	bool found;
 
 	spin_lock_bh(&tn->neigh.lock);
 	n = toy_neigh_lookup(&tn->neigh, addr);
-	if (n) {
+	found = n;
+	if (found) {
 		n->updated -= age;
 		n->probed -= age;
-		err = 0;
 	}
 	spin_unlock_bh(&tn->neigh.lock);
-	return err;
+	return found;
 }
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_neigh_kunit_age);
 #endif

@@ -417,7 +417,7 @@ int toy_neigh_seq_show(struct seq_file *seq, struct toy_net *tn);
 extern struct rtnl_link_ops toy_link_ops;
 int toy_neigh_kunit_state(struct toy_net *tn, __be32 addr,
 			  const struct net_device **dev, unsigned int *queued);
-int toy_neigh_kunit_age(struct toy_net *tn, __be32 addr, unsigned long age);
+bool toy_neigh_kunit_age(struct toy_net *tn, __be32 addr, unsigned long age);
 extern const char *const toy_mib_names[TOY_MIB_MAX];
 const char *toy_state_name(int state);
 struct sock *toy_dgram_lookup(struct toy_net *tn, const struct toy_flow *fl);

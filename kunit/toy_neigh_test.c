@@ -427,6 +427,12 @@ static void toy_neigh_unanswered(struct kunit *test)
 #define STALE_TIME	(60 * HZ)
 #define FAILED_TIME	(10 * HZ)
 
+/* Make @addr's entry @age older (see above) */
+static bool toy_neigh_age(u32 addr, unsigned long age)
+{
+	return toy_neigh_kunit_age(toy_kunit_tn(), htonl(addr), age);
+}
+
 /* Make PEER REACHABLE through @via: a frame asks, an is-at answers. */
 static void toy_neigh_reach(struct kunit *test, struct socket *tx,
 			    struct net_device *via)
@@ -454,8 +460,7 @@ static void toy_neigh_ageing(struct kunit *test)
 
 	toy_neigh_cable(test, &t1, &t2);
 	toy_neigh_reach(test, tx, t2);
-	KUNIT_ASSERT_EQ(test, toy_neigh_kunit_age(tn, htonl(PEER),
-						  REACHABLE_TIME), 0);
+	KUNIT_ASSERT_TRUE(test, toy_neigh_age(PEER, REACHABLE_TIME));
 	KUNIT_EXPECT_EQ(test, toy_neigh_wait_state(PEER, TOY_NEIGH_STALE),
 			TOY_NEIGH_STALE);
 
@@ -478,12 +483,10 @@ static void toy_neigh_ageing(struct kunit *test)
 			TOY_NEIGH_REACHABLE);
 
 	/* unused: STALE after 30 s, gone 60 s after that */
-	KUNIT_ASSERT_EQ(test, toy_neigh_kunit_age(tn, htonl(PEER),
-						  REACHABLE_TIME), 0);
+	KUNIT_ASSERT_TRUE(test, toy_neigh_age(PEER, REACHABLE_TIME));
 	KUNIT_EXPECT_EQ(test, toy_neigh_wait_state(PEER, TOY_NEIGH_STALE),
 			TOY_NEIGH_STALE);
-	KUNIT_ASSERT_EQ(test, toy_neigh_kunit_age(tn, htonl(PEER),
-						  STALE_TIME), 0);
+	KUNIT_ASSERT_TRUE(test, toy_neigh_age(PEER, STALE_TIME));
 	KUNIT_EXPECT_EQ(test, toy_neigh_wait_state(PEER, TOY_NEIGH_NONE),
 			TOY_NEIGH_NONE);
 }
@@ -525,8 +528,7 @@ static void toy_neigh_failed_expires(struct kunit *test)
 			TOY_NEIGH_FAILED);
 	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, OTHER, PORT, &byte, 1),
 			-EHOSTUNREACH);
-	KUNIT_ASSERT_EQ(test, toy_neigh_kunit_age(tn, htonl(OTHER),
-						  FAILED_TIME), 0);
+	KUNIT_ASSERT_TRUE(test, toy_neigh_age(OTHER, FAILED_TIME));
 	KUNIT_EXPECT_EQ(test, toy_neigh_wait_state(OTHER, TOY_NEIGH_NONE),
 			TOY_NEIGH_NONE);
 	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, OTHER, PORT, &byte, 1), 1);
