@@ -229,10 +229,11 @@ debug_suites() {
 		return
 	fi
 	# KASAN makes every byte slow: the full 256 MiB transfer runs on the
-	# stock kernels, a 64 MiB one here, and the netem transfers move 8 MiB
-	# each way instead of 64.
+	# stock kernels, a 64 MiB one here, the netem transfers move 8 MiB
+	# each way instead of 64, and the cable and MTU tests across a link
+	# 8 MiB instead of 32.
 	vm_suite debug build/debug/af_toy.ko --kernel-image "$image" \
-		--env TOY_STREAM_MIB=64 --env NETEM_MIB=8 \
+		--env TOY_STREAM_MIB=64 --env NETEM_MIB=8 --env LINK_PULL_MIB=8 \
 		--env STORM_SECONDS=20 --env LOADCYCLES=50
 }
 
