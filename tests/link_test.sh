@@ -129,6 +129,7 @@ TN_TOY0="toy0 address: $A1 in n1 and $A2 in n2, as ip link show toy0 shows them"
 TN_RESERVED="toy0 address: 127.0.0.1, 127.9.9.9, 255.255.255.255 are EADDRNOTAVAIL, the address is kept"
 TN_RESERVED_IP="toy0 address, as ip prints it: $IP_RESERVED"
 TN_ZERO="toy0 address: 0.0.0.0 removes it (a send to $A2 is then ENETUNREACH), and it can be set again"
+TN_KEEP="toy0 address: a socket bound to $A1 keeps that address when the node's changes (as IPv4's do)"
 TN_ECHO="datagram echo across the link: socat in n1 asks $A2, socat in n2 answers"
 TN_NEIGH="neighbour: $A2 REACHABLE on t12 in n1's /proc/net/toy_neigh, $A1 on t21 in n2's"
 TN_TCPDUMP="tcpdump -i t12 in n1 captures the frames of datagrams across the link"
@@ -161,7 +162,7 @@ TN_DMESG="kernel log: no BUG, WARNING or Oops during the suite"
 
 ALL_TN=(TN_CREATE TN_PAIR TN_CARRIER TN_EBUSY TN_EBUSY_IP TN_EINVAL
 	TN_EINVAL_IP TN_ADDR_ADD TN_ADDR_ADD_IP TN_ADDR_SET TN_ADDR_SET_IP
-	TN_TOY0 TN_RESERVED TN_RESERVED_IP TN_ZERO TN_ECHO TN_NEIGH TN_TCPDUMP TN_DG12 TN_DG21
+	TN_TOY0 TN_RESERVED TN_RESERVED_IP TN_ZERO TN_KEEP TN_ECHO TN_NEIGH TN_TCPDUMP TN_DG12 TN_DG21
 	TN_STREAM TN_SEQ TN_TCP TN_EMSGSIZE TN_BCAST TN_UNREACH_DG
 	TN_UNREACH_ST TN_SNMP TN_NETUNREACH TN_PULL TN_FLUSH TN_SHRINK TN_NETEM
 	TN_MIXED_ST TN_MIXED_SEQ TN_TCPLOSS TN_DELEND TN_REPAIR TN_MOVE TN_DELNS TN_DELNS_CARRIER
@@ -730,6 +731,30 @@ t_zero() {
 	return $r
 }
 
+t_keep() {
+	local port=7003 srv r=0 want
+
+	start_bg timeout 600 nsenter --net="$P1" socat -u \
+		"SOCKET-RECV:$FAM:$SOCK_DGRAM:0:$(hexaddr $A1 $port)" /dev/null \
+		2>"$TMP/keep.err"
+	srv=$BG
+	if ! wait_for "$WAIT_S" bound "$N1" $port DGRAM; then
+		diag "socat in n1 never bound $A1:$port: $(cat "$TMP/keep.err")"
+		stop_bg $srv
+		return 1
+	fi
+	ip -n "$N1" link set toy0 address 10.0.0.7 || r=1
+	want=$(printf ' 0A000001:%04X ' $port)
+	if ! inns "$N1" cat /proc/net/toy | grep -q "$want"; then
+		diag "after the change: $(inns "$N1" cat /proc/net/toy | tr '\n' '|')"
+		r=1
+	fi
+	ip -n "$N1" link set toy0 address $A1 || r=1
+	addr_is "$N1" $A1 || r=1
+	stop_bg $srv
+	return $r
+}
+
 run t_create "$TN_CREATE"
 run t_pair "$TN_PAIR"
 run t_carrier "$TN_CARRIER"
@@ -745,6 +770,7 @@ run t_toy0 "$TN_TOY0"
 run t_reserved "$TN_RESERVED"
 run t_reserved_ip "$TN_RESERVED_IP"
 run t_zero "$TN_ZERO"
+run t_keep "$TN_KEEP"
 
 # ---- traffic across ---------------------------------------------------------------------------
 
