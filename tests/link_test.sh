@@ -60,8 +60,9 @@
 #                   it must still be running when the cable is pulled)
 #   LINK_TIMEOUT    limit per transfer in seconds (default 300: ten times
 #                   what a starved TCG guest has needed)
-#   LINK_EXTRA      1: also the mixed-netem transfers and rmmod with links,
-#                   which make check skips for now (see extra_off())
+#   LINK_EXTRA      1: also the mixed-netem and loss-30% transfers and
+#                   rmmod with links, which make check skips for now (see
+#                   extra_off() and t_loss30())
 #
 # Output is TAP plus a kselftest-style "# Totals:" line.  Runs as root in
 # the VM (it makes namespaces and links); skips, with the reason, when
@@ -151,6 +152,9 @@ MIXED_NAME="loss 10% duplicate 5% delay 1ms reorder 25% corrupt 1%"
 TN_NETEM="netem loss 10% on both link ends: stream $MIB MiB each way, every byte once and in order"
 TN_MIXED_ST="netem $MIXED_NAME on both link ends: stream $MIB MiB each way, every byte once and in order"
 TN_MIXED_SEQ="netem $MIXED_NAME on both link ends: seqpacket $MIB MiB each way, every record once and in order"
+TN_LOSS30="netem loss 30% on both link ends: stream $MIB MiB each way, every byte once and in order"
+TN_JITTER="netem delay 20ms 10ms on both link ends (jitter reorders): stream $MIB MiB each way, every byte once and in order"
+TN_RATE="netem rate 100mbit on both link ends: stream $MIB MiB each way, every byte once and in order"
 TN_TCPLOSS="TCP over the veth pair with netem loss 10% on both ends: $MIB MiB each way (oracle)"
 TN_DELEND="delete one end (t21 in n2): t12 shows NO-CARRIER"
 TN_REPAIR="a lone end pairs again: t21 made in n2 with 'link t12', both up: LOWER_UP"
@@ -165,7 +169,7 @@ ALL_TN=(TN_CREATE TN_PAIR TN_CARRIER TN_EBUSY TN_EBUSY_IP TN_EINVAL
 	TN_TOY0 TN_RESERVED TN_RESERVED_IP TN_ZERO TN_KEEP TN_ECHO TN_NEIGH TN_TCPDUMP TN_DG12 TN_DG21
 	TN_STREAM TN_SEQ TN_TCP TN_EMSGSIZE TN_BCAST TN_UNREACH_DG
 	TN_UNREACH_ST TN_SNMP TN_NETUNREACH TN_PULL TN_FLUSH TN_SHRINK TN_NETEM
-	TN_MIXED_ST TN_MIXED_SEQ TN_TCPLOSS TN_DELEND TN_REPAIR TN_MOVE TN_DELNS TN_DELNS_CARRIER
+	TN_MIXED_ST TN_MIXED_SEQ TN_LOSS30 TN_JITTER TN_RATE TN_TCPLOSS TN_DELEND TN_REPAIR TN_MOVE TN_DELNS TN_DELNS_CARRIER
 	TN_RMMOD TN_DMESG)
 
 echo "TAP version 13"
@@ -1214,7 +1218,10 @@ lossy_xfer() {
 	diag "netem dropped $q1 frames on $d1, $q2 on $d2"
 	tc -n "$ns1" qdisc del dev "$d1" root 2>/dev/null
 	tc -n "$ns2" qdisc del dev "$d2" root 2>/dev/null
-	[ "$q1" -gt 0 ] && [ "$q2" -gt 0 ] || r=1
+	# a profile that loses must really have lost on both ends
+	case " ${args[*]} " in
+	*" loss "*) [ "$q1" -gt 0 ] && [ "$q2" -gt 0 ] || r=1 ;;
+	esac
 	return $r
 }
 
@@ -1248,6 +1255,27 @@ t_mixed_seq() {
 		-C "$P1" -D "$P2" -m "$MIB"
 }
 
+# The rest of netem_test.sh's profiles across the cable.  loss 30% fails
+# today: with 1468-byte segments a window holds dozens of holes, NewReno
+# without SACK repairs one per round trip, ACKs are lost too, and after
+# 4 minutes at 0.2 Mbit/s the head segment's 15 retries run out
+# (ETIMEDOUT).  On toy0, with 64 KiB segments, the same profile passes.
+t_loss30() {
+	extra_off "loss 30% across a link times out today (no SACK; see the comment)" && return 77
+	NETEM_ARGS="loss 30%" lossy_xfer "$N1" t12 "$N2" t21 -t stream -A $A2 \
+		-C "$P1" -D "$P2" -m "$MIB"
+}
+
+t_jitter() {
+	NETEM_ARGS="delay 20ms 10ms" lossy_xfer "$N1" t12 "$N2" t21 -t stream \
+		-A $A2 -C "$P1" -D "$P2" -m "$MIB"
+}
+
+t_rate() {
+	NETEM_ARGS="rate 100mbit limit 24" lossy_xfer "$N1" t12 "$N2" t21 \
+		-t stream -A $A2 -C "$P1" -D "$P2" -m "$MIB"
+}
+
 t_tcploss() {
 	if [ $VETH = 2 ]; then
 		SKIP_WHY="this kernel has no veth"
@@ -1266,6 +1294,9 @@ run t_shrink "$TN_SHRINK"
 run t_netem "$TN_NETEM"
 run t_mixed_stream "$TN_MIXED_ST"
 run t_mixed_seq "$TN_MIXED_SEQ"
+run t_loss30 "$TN_LOSS30"
+run t_jitter "$TN_JITTER"
+run t_rate "$TN_RATE"
 run t_tcploss "$TN_TCPLOSS"
 
 # ---- the cable's life ----------------------------------------------------------------------------------
