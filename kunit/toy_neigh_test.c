@@ -511,13 +511,11 @@ static void toy_neigh_announced(struct kunit *test)
 	toy_neigh_inject(test, t1, TOY_F_IS_AT, OTHER, TOY_ADDR_BROADCAST);
 	KUNIT_EXPECT_EQ(test, toy_neigh_state(OTHER, NULL, NULL),
 			TOY_NEIGH_NONE);
-	toy_neigh_flush(toy_kunit_tn(), NULL);
 }
 
 /* FAILED is remembered for 10 s; after that the next frame asks again. */
 static void toy_neigh_failed_expires(struct kunit *test)
 {
-	struct toy_net *tn = toy_kunit_tn();
 	struct socket *tx = toy_kunit_socket(test);
 	struct net_device *t1, *t2;
 	char byte = 'x';
@@ -534,8 +532,6 @@ static void toy_neigh_failed_expires(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, OTHER, PORT, &byte, 1), 1);
 	KUNIT_EXPECT_EQ(test, toy_neigh_state(OTHER, NULL, NULL),
 			TOY_NEIGH_INCOMPLETE);
-	/* later cases ask for OTHER afresh */
-	toy_neigh_flush(tn, NULL);
 }
 
 /* The cache holds 256 nodes; a frame for one more is refused, ENOBUFS. */
@@ -556,7 +552,6 @@ static void toy_neigh_full(struct kunit *test)
 	toy_neigh_flush(tn, NULL);
 	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, 0x0a020000, PORT, &byte, 1),
 			1);
-	toy_neigh_flush(tn, NULL);
 }
 
 /* Addresses: reserved values refused; no address, no other node. */
@@ -601,8 +596,19 @@ static struct kunit_case toy_neigh_test_cases[] = {
 	{}
 };
 
+/*
+ * Each case starts with an empty cache, even after one that stopped on a
+ * failed assertion: a FAILED entry or a full table would otherwise last
+ * into the next cases.
+ */
+static void toy_neigh_test_exit(struct kunit *test)
+{
+	toy_neigh_flush(toy_kunit_tn(), NULL);
+}
+
 static struct kunit_suite toy_neigh_test_suite = {
 	.name = "toy_neigh",
+	.exit = toy_neigh_test_exit,
 	.test_cases = toy_neigh_test_cases,
 };
 
