@@ -232,7 +232,7 @@ debug_suites() {
 	# stock kernels, a 64 MiB one here, the netem transfers move 8 MiB
 	# each way instead of 64, and the MTU test across a link 8 MiB
 	# instead of 32.  The cable-pulled transfer is skipped there: it
-	# fails about one run in three on this kernel (see link_test.sh).
+	# failed in 2 of 5 runs on this kernel (see link_test.sh).
 	vm_suite debug build/debug/af_toy.ko --kernel-image "$image" \
 		--env TOY_STREAM_MIB=64 --env NETEM_MIB=8 --env LINK_PULL_MIB=8 \
 		--env LINK_SKIP_PULL=1 \

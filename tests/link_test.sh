@@ -1115,11 +1115,11 @@ midway() {
 }
 
 FLUSHED=	# set by t_pull: 1 flushed, 0 not, empty: not seen
-# On the debug kernel this fails about one run in three: after the cable
+# On the debug kernel this failed in 2 of 5 runs: after the cable
 # is back, the data direction n1 -> n2 makes no progress until its 15
 # retries run out (EPIPE, the connection reset) while n2 -> n1 completes.
 # Not understood yet; make check sets LINK_SKIP_PULL=1 there.
-PULL_SKIP_WHY="fails about 1 run in 3 on the debug kernel (the stream is reset after the cable is back), under investigation"
+PULL_SKIP_WHY="failed in 2 of 5 runs on the debug kernel (the stream is reset after the cable is back), under investigation"
 t_pull() {
 	local x tx0 rx0 rx1 had r=0
 
