@@ -24,16 +24,20 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 logs=build/logs
 mkdir -p "$logs"
 
 passed=0 failed=0 skipped=0
+# Logs whose "not ok" lines the recap at the end repeats.
+tap_logs=()
+fails=()
 
 result() {	# result pass|fail|skip NAME [detail]
 	case $1 in
 	pass) passed=$((passed + 1)); echo "ok - $2" ;;
-	fail) failed=$((failed + 1)); echo "not ok - $2${3:+: $3}" ;;
+	fail) failed=$((failed + 1)); echo "not ok - $2${3:+: $3}"
+	      fails+=("# not ok - $2${3:+: $3}") ;;
 	skip) skipped=$((skipped + 1)); echo "ok - $2 # SKIP ${3:-}" ;;
 	esac
 }
@@ -204,6 +208,7 @@ vm_suite() {	# vm_suite NAME MODULE VM.SH-KERNEL-ARGS...
 		result fail "userspace suite on $name" "module did not build"
 		return
 	fi
+	tap_logs+=("$log.out")
 	scripts/vm.sh "$@" --module "$ko" --timeout 2400 --log "$log" \
 		--env "TOY_KO=$top/$ko" \
 		-- "cd '$top' && scripts/guest/run-in-guest.sh" 2>&1 | tee "$log.out"
@@ -217,6 +222,7 @@ vm_suite() {	# vm_suite NAME MODULE VM.SH-KERNEL-ARGS...
 debug_suites() {
 	local log=$logs/kunit.log rc image
 	echo "# suite kunit-debug"
+	tap_logs+=("$log")
 	kunit/run.sh 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	if ! add_summary "$log"; then
@@ -249,6 +255,7 @@ fuzz_suite() {
 	echo "# suite fuzz-debug"
 	# fuzz.sh writes its whole output to $log as well; no stale one
 	rm -f "$log"
+	tap_logs+=("$log")
 	FUZZ_MINUTES=3 scripts/fuzz.sh
 	rc=$?
 	if ! add_summary "$log"; then
@@ -275,6 +282,20 @@ done
 debug_suites
 fuzz_suite
 
+# The failures again, last: a reader of only the end of the output (CI
+# shows its tail) learns which test failed and in which log.
+recap() {
+	local f
+	[ "$failed" -eq 0 ] && return
+	echo
+	echo "# the $failed failure(s), from this run's output and logs:"
+	printf '%s\n' "${fails[@]}"
+	for f in "${tap_logs[@]}"; do
+		[ -f "$f" ] && grep -aE '^[[:space:]#]*not ok|\[FAILED\]' "$f" | sed "s|^|# $f: |"
+	done
+}
+
+recap
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
