@@ -31,6 +31,7 @@
 #include <net/sock.h>
 
 #include "af_toy.h"
+#include "toy_trace.h"
 
 int toy_family = AF_TOY;
 module_param_named(family, toy_family, int, 0444);
@@ -210,6 +211,7 @@ static int toy_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		if (err)
 			return err;
 	}
+	trace_toy_sendmsg(sk, len);
 	return sk->sk_prot->sendmsg(sk, msg, len);
 }
 
@@ -448,6 +450,7 @@ static int toy_stream_sock_sendmsg(struct socket *sock, struct msghdr *msg,
 {
 	struct sock *sk = sock->sk;
 
+	trace_toy_sendmsg(sk, len);
 	return sk->sk_prot->sendmsg(sk, msg, len);
 }
 

@@ -30,6 +30,7 @@
 #include <net/sock.h>
 
 #include "af_toy.h"
+#include "toy_trace.h"
 
 /* ---- the socket calls -------------------------------------------------- */
 
@@ -297,8 +298,10 @@ EXPORT_SYMBOL_IF_TOY_KUNIT(toy_dgram_lookup);
 static int toy_dgram_queue_rcv(struct toy_net *tn, struct sock *sk,
 			       struct sk_buff *skb)
 {
+	unsigned int len = skb->len;
 	int err = sock_queue_rcv_skb(sk, skb);
 
+	trace_toy_deliver(sk, len, err);
 	sock_put(sk);
 	if (err) {
 		/* sock_queue_rcv_skb() does not free on failure. */

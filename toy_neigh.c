@@ -47,6 +47,7 @@
 #include <linux/slab.h>
 
 #include "af_toy.h"
+#include "toy_trace.h"
 
 #define TOY_NEIGH_PROBES		3	/* who-has sent before FAILED */
 #define TOY_NEIGH_PROBE_TIME		HZ	/* between two of them */
@@ -113,10 +114,17 @@ static void toy_neigh_arm(struct toy_neigh_table *t)
 		mod_timer(&t->timer, jiffies + TOY_NEIGH_TICK);
 }
 
-static void toy_neigh_set_state(struct toy_neigh *n, u8 state)
+/* @old: the entry's state so far, TOY_NEIGH_NONE for a new one */
+static void toy_neigh_move(struct toy_neigh *n, int old, u8 state)
 {
+	trace_toy_neigh_state(n->addr, n->dev, old, state);
 	n->state = state;
 	n->updated = jiffies;
+}
+
+static void toy_neigh_set_state(struct toy_neigh *n, u8 state)
+{
+	toy_neigh_move(n, n->state, state);
 }
 
 /* Forget the link an entry used; called with the lock held. */
@@ -130,6 +138,7 @@ static void toy_neigh_drop_dev(struct toy_neigh *n)
 
 static void toy_neigh_free(struct toy_neigh_table *t, struct toy_neigh *n)
 {
+	trace_toy_neigh_state(n->addr, n->dev, n->state, TOY_NEIGH_NONE);
 	list_del(&n->node);
 	t->count--;
 	toy_neigh_drop_dev(n);
@@ -149,7 +158,7 @@ static struct toy_neigh *toy_neigh_create(struct toy_neigh_table *t,
 		return NULL;
 	n->addr = addr;
 	skb_queue_head_init(&n->queue);
-	toy_neigh_set_state(n, TOY_NEIGH_INCOMPLETE);
+	toy_neigh_move(n, TOY_NEIGH_NONE, TOY_NEIGH_INCOMPLETE);
 	list_add(&n->node, &t->entries);
 	t->count++;
 	toy_neigh_arm(t);

@@ -11,8 +11,9 @@
  * (0.0.0.0) the node only talks to itself.  A frame's journey through this
  * file:
  *
- *   dev_queue_xmit(skb)     called by toy_xmit() in toy_proto.c, the
- *                           one way down
+ *   toy_queue_xmit(skb)     from toy_xmit() in toy_proto.c, the one way
+ *                           down, or the toy ARP: af_toy:toy_xmit, then
+ *   dev_queue_xmit(skb)
  *     -> toy_dev_xmit()     count tx, drop the sender's charge, and
  *        -> netif_rx()      hand the frame to the receive side of the
  *                           stack, which calls our packet_type handler
@@ -32,6 +33,7 @@
 #include <linux/skbuff.h>
 
 #include "af_toy.h"
+#include "toy_trace.h"
 
 /* The largest frame: a header plus TOY_MAX_PAYLOAD (16-bit length). */
 #define TOY_DEV_MTU	0xFFFF
@@ -52,6 +54,23 @@ static netdev_tx_t toy_dev_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (netif_rx(skb) == NET_RX_SUCCESS)
 		dev_sw_netstats_rx_add(dev, len);
 	return NETDEV_TX_OK;
+}
+
+/**
+ * toy_queue_xmit() - hand a frame with its header to a device
+ * @skb: the frame; consumed
+ * @dev: toy0 or a link
+ *
+ * Return: 0, or a negative errno (qdisc verdicts mapped).
+ */
+int toy_queue_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	int err;
+
+	skb->dev = dev;
+	trace_toy_xmit(skb, dev);
+	err = dev_queue_xmit(skb);
+	return err > 0 ? net_xmit_errno(err) : err;
 }
 
 /**

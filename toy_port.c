@@ -31,6 +31,7 @@
 #include <net/sock.h>
 
 #include "af_toy.h"
+#include "toy_trace.h"
 
 static struct toy_table *toy_table_of(struct toy_net *tn, u8 type)
 {
@@ -333,8 +334,10 @@ int toy_port_listen(struct sock *sk)
 				err = -EADDRINUSE;
 		}
 	}
-	if (!err)
+	if (!err) {
+		trace_toy_set_state(sk, sk->sk_state, TOY_LISTEN);
 		WRITE_ONCE(sk->sk_state, TOY_LISTEN);
+	}
 	xa_unlock_bh(&tbl->ports);
 	return err;
 }
@@ -380,6 +383,7 @@ int toy_port_connect(struct sock *sk, __be32 daddr, __be16 dport, int state)
 		WRITE_ONCE(ts->rcv_saddr, saddr);
 		WRITE_ONCE(ts->daddr, daddr);
 		WRITE_ONCE(ts->dport, dport);
+		trace_toy_set_state(sk, sk->sk_state, state);
 		WRITE_ONCE(sk->sk_state, state);
 	}
 	xa_unlock_bh(&tbl->ports);

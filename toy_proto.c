@@ -47,6 +47,10 @@
 
 #include "af_toy.h"
 
+/* The trace events are defined here, once (see toy_trace.h). */
+#define CREATE_TRACE_POINTS
+#include "toy_trace.h"
+
 static unsigned int toy_net_id __read_mostly;
 
 /**
@@ -337,6 +341,7 @@ static int toy_rcv(struct sk_buff *skb, struct net_device *dev,
 		return NET_RX_DROP;
 
 	verdict = toy_skb_validate(skb);
+	trace_toy_rcv(skb, verdict);
 	if (verdict != TOY_RX_OK) {
 		TOY_INC_STATS(tn, verdict == TOY_RX_BAD_CSUM ?
 			      TOY_MIB_INCSUMERRORS : TOY_MIB_HDRERRORS);

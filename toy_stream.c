@@ -91,8 +91,24 @@
 
 #include "af_toy.h"
 #include "toy_stream.h"
+#include "toy_trace.h"
 
 /* ---- state changes ----------------------------------------------------- */
+
+/**
+ * toy_stream_set_state() - move a connection to @state (TCP's numbers)
+ * @sk: the socket, locked
+ * @state: the new state
+ *
+ * Every change of a stream's state comes here, but LISTEN and SYN_SENT,
+ * which toy_port.c sets under the table lock with the port; both fire
+ * af_toy:toy_set_state, as sock:inet_sock_set_state fires for TCP's.
+ */
+void toy_stream_set_state(struct sock *sk, int state)
+{
+	trace_toy_set_state(sk, sk->sk_state, state);
+	WRITE_ONCE(sk->sk_state, state);
+}
 
 /* Stop all activity: the connection is over (CLOSE). */
 static void toy_stream_set_closed(struct sock *sk)

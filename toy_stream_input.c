@@ -35,6 +35,7 @@
 
 #include "af_toy.h"
 #include "toy_stream.h"
+#include "toy_trace.h"
 
 /* ---- the receive queue and the out-of-order queue ---------------------- */
 
@@ -107,6 +108,7 @@ static bool toy_stream_rcv_data(struct sock *sk, struct sk_buff *skb,
 	TOY_SKB_CB(skb)->seq = fl->seq;
 	toy_stream_update_ratio(sk, skb);
 	skb_set_owner_r(skb, sk);
+	trace_toy_deliver(sk, skb->len, 0);
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 	WRITE_ONCE(st->rcv_nxt, fl->seq + skb->len);
 	sk->sk_data_ready(sk);
@@ -191,6 +193,7 @@ static void toy_stream_ofo_drain(struct sock *sk)
 		}
 		WRITE_ONCE(st->rcv_nxt, cb->end_seq - fin);
 		if (skb->len) {
+			trace_toy_deliver(sk, skb->len, 0);
 			__skb_queue_tail(&sk->sk_receive_queue, skb);
 			data = true;
 		} else {

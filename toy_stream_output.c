@@ -31,6 +31,7 @@
 
 #include "af_toy.h"
 #include "toy_stream.h"
+#include "toy_trace.h"
 
 /* ---- the window we advertise ------------------------------------------- */
 
@@ -409,6 +410,7 @@ void toy_stream_retransmit_head(struct sock *sk)
 	 * transmit) sees the count too.
 	 */
 	TOY_SK_INC_STATS(sk, TOY_MIB_RETRANSSEGS);
+	trace_toy_retransmit(sk, skb, TOY_SKB_CB(skb)->seq);
 	TOY_SKB_CB(skb)->retrans = 1;
 	st->undo_retrans++;
 	toy_stream_transmit(sk, skb);

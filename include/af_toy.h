@@ -423,16 +423,6 @@ const char *toy_state_name(int state);
 struct sock *toy_dgram_lookup(struct toy_net *tn, const struct toy_flow *fl);
 #endif
 
-/* Queue @skb to @dev; 0 or a negative errno (qdisc verdicts mapped). */
-static inline int toy_queue_xmit(struct sk_buff *skb, struct net_device *dev)
-{
-	int err;
-
-	skb->dev = dev;
-	err = dev_queue_xmit(skb);
-	return err > 0 ? net_xmit_errno(err) : err;
-}
-
 /* toy_skb.c: sk_buff helpers */
 struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
 				   struct msghdr *msg, size_t len, int *err);
@@ -447,6 +437,7 @@ void toy_flow_reply(const struct toy_flow *in, struct toy_flow *out);
 enum toy_rx_verdict toy_skb_validate(struct sk_buff *skb);
 
 /* toy_netdev.c: toy0, and what every toy device shares */
+int toy_queue_xmit(struct sk_buff *skb, struct net_device *dev);
 struct net_device *toy_dev_create(struct net *net);
 void toy_dev_destroy(struct net_device *dev);
 bool toy_dev_is_toy(const struct net_device *dev);

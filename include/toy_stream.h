@@ -116,10 +116,7 @@ static inline bool toy_is_seqpacket(const struct sock *sk)
 	return sk->sk_type == SOCK_SEQPACKET;
 }
 
-static inline void toy_stream_set_state(struct sock *sk, int state)
-{
-	WRITE_ONCE(sk->sk_state, state);
-}
+void toy_stream_set_state(struct sock *sk, int state);
 
 /*
  * Retransmission timeout bounds.  Before any round trip is measured the
