@@ -298,17 +298,20 @@ EXPORT_SYMBOL_IF_TOY_KUNIT(toy_dgram_lookup);
 static int toy_dgram_queue_rcv(struct toy_net *tn, struct sock *sk,
 			       struct sk_buff *skb)
 {
+	enum skb_drop_reason reason;
 	unsigned int len = skb->len;
-	int err = sock_queue_rcv_skb(sk, skb);
+	int err = sock_queue_rcv_skb_reason(sk, skb, &reason);
 
 	trace_toy_deliver(sk, len, err);
 	sock_put(sk);
 	if (err) {
-		/* sock_queue_rcv_skb() does not free on failure. */
+		/* It does not free on failure; it says why (SO_RCVBUF full,
+		 * the protocol's memory, a socket filter).
+		 */
 		if (err == -ENOMEM || err == -ENOBUFS)
 			TOY_INC_STATS(tn, TOY_MIB_RCVBUFERRORS);
 		TOY_INC_STATS(tn, TOY_MIB_INERRORS);
-		kfree_skb(skb);
+		kfree_skb_reason(skb, reason);
 		return NET_RX_DROP;
 	}
 	TOY_INC_STATS(tn, TOY_MIB_INDATAGRAMS);
@@ -421,7 +424,7 @@ int toy_dgram_rcv(struct toy_net *tn, struct sk_buff *skb)
 	if (!sk) {
 		TOY_INC_STATS(tn, TOY_MIB_NOPORTS);
 		toy_dgram_unreachable(skb->dev, &fl);
-		kfree_skb(skb);
+		kfree_skb_reason(skb, SKB_DROP_REASON_NO_SOCKET);
 		return NET_RX_DROP;
 	}
 	return toy_dgram_queue_rcv(tn, sk, skb);
@@ -429,7 +432,7 @@ int toy_dgram_rcv(struct toy_net *tn, struct sk_buff *skb)
 hdr_error:
 	TOY_INC_STATS(tn, TOY_MIB_HDRERRORS);
 	TOY_INC_STATS(tn, TOY_MIB_INERRORS);
-	kfree_skb(skb);
+	kfree_skb_reason(skb, SKB_DROP_REASON_INVALID_PROTO);
 	return NET_RX_DROP;
 }
 

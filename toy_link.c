@@ -72,7 +72,9 @@ static netdev_tx_t toy_link_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (unlikely(!peer || !netif_running(peer) ||
 		     len > READ_ONCE(peer->mtu))) {
 		dev_core_stats_tx_dropped_inc(dev);
-		kfree_skb(skb);
+		kfree_skb_reason(skb, peer && netif_running(peer) ?
+				 SKB_DROP_REASON_PKT_TOO_BIG :
+				 SKB_DROP_REASON_DEV_READY);
 		goto out;
 	}
 	skb_tx_timestamp(skb);

@@ -276,13 +276,15 @@ int toy_neigh_output(struct toy_net *tn, struct sk_buff *skb, __be32 daddr)
 		toy_neigh_send_all(tn, NULL, TOY_F_WHO_HAS, daddr);
 	if (old) {
 		TOY_INC_STATS(tn, TOY_MIB_NEIGHUNRESOLVEDDROPS);
-		kfree_skb(old);
+		kfree_skb_reason(old, SKB_DROP_REASON_NEIGH_QUEUEFULL);
 	}
 	if (!skb)
 		return 0;
 	if (err) {
 		TOY_INC_STATS(tn, TOY_MIB_NEIGHUNRESOLVEDDROPS);
-		kfree_skb(skb);
+		kfree_skb_reason(skb, err == -ENOBUFS ?
+				 SKB_DROP_REASON_NEIGH_CREATEFAIL :
+				 SKB_DROP_REASON_NEIGH_FAILED);
 		return err;
 	}
 	/* The entry's reference may go once we unlock; the device itself
@@ -394,7 +396,7 @@ int toy_neigh_rcv(struct toy_net *tn, struct sk_buff *skb)
 	    (fl.flags != TOY_F_WHO_HAS && fl.flags != TOY_F_IS_AT)) {
 		TOY_INC_STATS(tn, TOY_MIB_HDRERRORS);
 		TOY_INC_STATS(tn, TOY_MIB_INERRORS);
-		kfree_skb(skb);
+		kfree_skb_reason(skb, SKB_DROP_REASON_INVALID_PROTO);
 		return NET_RX_DROP;
 	}
 	if (fl.flags == TOY_F_WHO_HAS) {
@@ -435,7 +437,8 @@ static bool toy_neigh_tick(struct toy_net *tn, struct toy_neigh *n,
 		TOY_INC_STATS(tn, TOY_MIB_NEIGHRESOLVEFAILED);
 		while (!skb_queue_empty(&n->queue)) {
 			TOY_INC_STATS(tn, TOY_MIB_NEIGHUNRESOLVEDDROPS);
-			kfree_skb(__skb_dequeue(&n->queue));
+			kfree_skb_reason(__skb_dequeue(&n->queue),
+					 SKB_DROP_REASON_NEIGH_FAILED);
 		}
 		n->probes = 0;
 		toy_neigh_drop_dev(n);

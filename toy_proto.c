@@ -296,7 +296,8 @@ int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl)
 	if (lo) {
 		err = toy_queue_xmit(skb, lo);
 	} else {
-		kfree_skb(skb);		/* the namespace is going away */
+		/* the namespace is going away */
+		kfree_skb_reason(skb, SKB_DROP_REASON_DEV_READY);
 		err = -ENETDOWN;
 	}
 out:
@@ -332,6 +333,7 @@ static int toy_rcv(struct sk_buff *skb, struct net_device *dev,
 		   struct packet_type *pt, struct net_device *orig_dev)
 {
 	struct toy_net *tn = toy_pernet(dev_net(dev));
+	enum skb_drop_reason reason = SKB_DROP_REASON_OTHERHOST;
 	enum toy_rx_verdict verdict;
 
 	if (!toy_dev_is_toy(dev) || skb->pkt_type == PACKET_OTHERHOST)
@@ -346,6 +348,11 @@ static int toy_rcv(struct sk_buff *skb, struct net_device *dev,
 		TOY_INC_STATS(tn, verdict == TOY_RX_BAD_CSUM ?
 			      TOY_MIB_INCSUMERRORS : TOY_MIB_HDRERRORS);
 		TOY_INC_STATS(tn, TOY_MIB_INERRORS);
+		/* The kernel has no "bad header" reason for a family of its
+		 * own; the closest, and af_toy:toy_rcv's verdict says which.
+		 */
+		reason = verdict == TOY_RX_BAD_CSUM ? SKB_DROP_REASON_SKB_CSUM :
+			 SKB_DROP_REASON_INVALID_PROTO;
 		goto drop;
 	}
 	if (toy_hdr(skb)->type == TOY_TYPE_NEIGH)
@@ -353,13 +360,14 @@ static int toy_rcv(struct sk_buff *skb, struct net_device *dev,
 	if (!toy_rcv_addressed(dev_net(dev), skb)) {
 		TOY_INC_STATS(tn, TOY_MIB_INADDRERRORS);
 		TOY_INC_STATS(tn, TOY_MIB_INERRORS);
+		reason = SKB_DROP_REASON_IP_INADDRERRORS;
 		goto drop;
 	}
 	if (toy_hdr(skb)->type == TOY_TYPE_DGRAM)
 		return toy_dgram_rcv(tn, skb);
 	return toy_stream_rcv(tn, skb);
 drop:
-	kfree_skb(skb);
+	kfree_skb_reason(skb, reason);
 	return NET_RX_DROP;
 }
 

@@ -69,7 +69,7 @@ static struct sk_buff *toy_skb_fill(struct sk_buff *skb, struct net_device *dev,
 
 	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, len);
 	if (*err) {
-		kfree_skb(skb);
+		kfree_skb_reason(skb, SKB_DROP_REASON_SKB_UCOPY_FAULT);
 		return NULL;
 	}
 	return skb;

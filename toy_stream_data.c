@@ -110,7 +110,7 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			 * does, and copy the bytes again afterwards.
 			 */
 			iov_iter_revert(&msg->msg_iter, size);
-			kfree_skb(skb);
+			kfree_skb_reason(skb, SKB_DROP_REASON_PROTO_MEM);
 			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 			err = sk_stream_wait_memory(sk, &timeo);
 			if (err)

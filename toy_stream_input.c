@@ -74,11 +74,13 @@ static void toy_stream_rcv_fin(struct sock *sk)
 static void toy_stream_ofo_prune(struct sock *sk)
 {
 	struct sk_buff_head *q = &toy_st(sk)->ofo_queue;
+	struct sk_buff *skb;
 
 	if (skb_queue_empty(q))
 		return;
 	TOY_SK_INC_STATS(sk, TOY_MIB_OFOPRUNED);
-	__skb_queue_purge(q);
+	while ((skb = __skb_dequeue(q)))
+		kfree_skb_reason(skb, SKB_DROP_REASON_TCP_OFO_QUEUE_PRUNE);
 }
 
 /*
@@ -102,7 +104,7 @@ static bool toy_stream_rcv_data(struct sock *sk, struct sk_buff *skb,
 	if (!fits || !toy_stream_rmem_ok(sk, skb, 2 * rcvbuf, true)) {
 		TOY_SK_INC_STATS(sk, TOY_MIB_WINDOWDROPS);
 		atomic_inc(&sk->sk_drops);
-		kfree_skb(skb);
+		kfree_skb_reason(skb, SKB_DROP_REASON_SOCKET_RCVBUFF);
 		return false;
 	}
 	TOY_SKB_CB(skb)->seq = fl->seq;
@@ -153,17 +155,17 @@ static bool toy_stream_ofo_queue(struct sock *sk, struct sk_buff *skb,
 		if (toy_seq_after(TOY_SKB_CB(next)->end_seq, cb->end_seq))
 			break;
 		__skb_unlink(next, q);
-		kfree_skb(next);
+		kfree_skb_reason(next, SKB_DROP_REASON_TCP_OFOMERGE);
 	}
 	return false;
 dup:
 	TOY_SK_INC_STATS(sk, TOY_MIB_OFODROPS);
-	kfree_skb(skb);
+	kfree_skb_reason(skb, SKB_DROP_REASON_TCP_OFOMERGE);
 	return true;
 drop:
 	TOY_SK_INC_STATS(sk, TOY_MIB_OFODROPS);
 	atomic_inc(&sk->sk_drops);
-	kfree_skb(skb);
+	kfree_skb_reason(skb, SKB_DROP_REASON_TCP_OFO_DROP);
 	return false;
 }
 
@@ -188,7 +190,7 @@ static void toy_stream_ofo_drain(struct sock *sk)
 		if (!toy_seq_after(cb->end_seq, st->rcv_nxt) ||
 		    !(TOYF(sk->sk_state) & TOYF_CAN_RECV) ||
 		    (toy_is_seqpacket(sk) && cb->seq != st->rcv_nxt)) {
-			kfree_skb(skb);
+			kfree_skb_reason(skb, SKB_DROP_REASON_TCP_OLD_DATA);
 			continue;
 		}
 		WRITE_ONCE(st->rcv_nxt, cb->end_seq - fin);
@@ -197,7 +199,7 @@ static void toy_stream_ofo_drain(struct sock *sk)
 			__skb_queue_tail(&sk->sk_receive_queue, skb);
 			data = true;
 		} else {
-			kfree_skb(skb);
+			consume_skb(skb);	/* a FIN alone */
 		}
 		if (fin) {
 			WRITE_ONCE(st->rcv_nxt, st->rcv_nxt + 1);
@@ -233,16 +235,20 @@ static void toy_stream_rcv_in_order(struct sock *sk, struct sk_buff *skb,
 {
 	struct toy_stream_sock *st = toy_st(sk);
 	bool fin = fl->flags & TOY_F_FIN;
+	enum skb_drop_reason reason = SKB_NOT_DROPPED_YET;
 
 	if (skb->len) {
+		reason = SKB_DROP_REASON_TCP_INVALID_SEQUENCE;
 		if (!(TOYF(sk->sk_state) & TOYF_CAN_RECV))
 			goto drop;	/* data after the peer's FIN */
+		reason = SKB_DROP_REASON_TCP_CLOSE;
 		if (sock_flag(sk, SOCK_DEAD)) {
 			/* Nobody will ever read it: as TCP, reset. */
 			toy_stream_send_rst(sk);
 			toy_stream_done(sk);
 			goto drop;
 		}
+		reason = SKB_NOT_DROPPED_YET;
 		if (!toy_stream_rcv_data(sk, skb, fl))
 			return;		/* dropped: the FIN waits too */
 		skb = NULL;
@@ -253,7 +259,7 @@ static void toy_stream_rcv_in_order(struct sock *sk, struct sk_buff *skb,
 	}
 	toy_stream_ofo_drain(sk);
 drop:
-	kfree_skb(skb);
+	toy_skb_free(skb, reason);	/* NULL if queued; a bare FIN is consumed */
 }
 
 /* A segment for a connection past its handshake. */
@@ -261,9 +267,11 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 				  const struct toy_flow *fl)
 {
 	struct toy_stream_sock *st = toy_st(sk);
+	enum skb_drop_reason reason = SKB_NOT_DROPPED_YET;
 	bool fin = fl->flags & TOY_F_FIN;
 	u32 end = fl->seq + skb->len + fin;
 
+	/* A control segment that did its work is consumed, not dropped. */
 	if (fl->flags & TOY_F_RST) {
 		toy_stream_rcv_rst(sk, fl);
 		goto drop;
@@ -277,8 +285,10 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		toy_stream_send_ack(sk);
 		goto drop;
 	}
+	reason = SKB_DROP_REASON_TCP_FLAGS;
 	if (!(fl->flags & TOY_F_ACK))
 		goto drop;
+	reason = SKB_NOT_DROPPED_YET;
 	st->heard = true;	/* the peer knows the connection */
 	if (sk->sk_state == TOY_TIME_WAIT) {
 		/* The peer lost our last ACK: repeat it, wait again. */
@@ -289,8 +299,10 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		goto drop;
 	}
 
-	if (!toy_stream_rcv_ack(sk, fl, skb->len || fin))
+	if (!toy_stream_rcv_ack(sk, fl, skb->len || fin)) {
+		reason = SKB_DROP_REASON_TCP_ACK_UNSENT_DATA;
 		goto drop;	/* acknowledges what we never sent */
+	}
 	if (sk->sk_state == TOY_CLOSE)
 		goto drop;	/* that ACK completed our close */
 
@@ -298,11 +310,14 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		/* Nothing new: a duplicate, or a window probe (seq behind
 		 * us): say where we are.  A pure ACK gets no answer.
 		 */
-		if (skb->len)
+		if (skb->len) {
 			toy_stream_send_ctl(sk, TOY_F_ACK | TOY_F_DSACK,
 					    st->snd_nxt);
-		else if (end != fl->seq || toy_seq_before(fl->seq, st->rcv_nxt))
+			reason = SKB_DROP_REASON_TCP_OLD_DATA;
+		} else if (end != fl->seq ||
+			   toy_seq_before(fl->seq, st->rcv_nxt)) {
 			toy_stream_send_ack(sk);
+		}
 		goto drop;
 	}
 	if (end == fl->seq)
@@ -314,7 +329,8 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		u8 flags = TOY_F_ACK;
 
 		if (!(TOYF(sk->sk_state) & TOYF_CAN_RECV))
-			kfree_skb(skb);
+			kfree_skb_reason(skb,
+					 SKB_DROP_REASON_TCP_INVALID_SEQUENCE);
 		else if (toy_stream_ofo_queue(sk, skb, fl))
 			flags |= TOY_F_DSACK;
 		toy_stream_send_ctl(sk, flags, st->snd_nxt);
@@ -322,6 +338,7 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 	}
 	if (toy_is_seqpacket(sk) && fl->seq != st->rcv_nxt) {
 		toy_stream_send_ack(sk);	/* a record is never cut */
+		reason = SKB_DROP_REASON_TCP_INVALID_SEQUENCE;
 		goto drop;
 	}
 	toy_stream_rcv_in_order(sk, skb, fl);
@@ -330,7 +347,7 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		toy_stream_send_ack(sk);
 	return;
 drop:
-	kfree_skb(skb);
+	toy_skb_free(skb, reason);
 }
 
 /* SYN_SENT: waiting for the listener's SYN+ACK (or RST). */
@@ -338,10 +355,12 @@ static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 				    const struct toy_flow *fl)
 {
 	struct toy_stream_sock *st = toy_st(sk);
+	enum skb_drop_reason reason = SKB_DROP_REASON_TCP_FLAGS;
 
 	if (!(fl->flags & TOY_F_ACK))
 		goto drop;
 	if (fl->ack != st->snd_nxt) {
+		reason = SKB_DROP_REASON_TCP_ACK_UNSENT_DATA;
 		/* Not for our SYN: a half-open old connection on the peer's
 		 * side.  Reset it (RFC 9293 3.10.7.3), or it would hold the
 		 * four-tuple while we retry.
@@ -351,10 +370,12 @@ static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 	}
 	if (fl->flags & TOY_F_RST) {
 		toy_stream_fail(sk, ECONNREFUSED);
+		reason = SKB_NOT_DROPPED_YET;
 		goto drop;
 	}
 	if (!(fl->flags & TOY_F_SYN))
 		goto drop;
+	reason = SKB_NOT_DROPPED_YET;
 
 	WRITE_ONCE(st->snd_una, fl->ack);
 	st->snd_wnd = fl->window * TOY_WINDOW_UNIT;
@@ -372,7 +393,7 @@ static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 	sk->sk_state_change(sk);
 	sk->sk_write_space(sk);
 drop:
-	kfree_skb(skb);
+	toy_skb_free(skb, reason);
 }
 
 /* Run one segment through the state machine.  Socket locked; consumes. */
@@ -390,7 +411,7 @@ static void toy_stream_process(struct sock *sk, struct sk_buff *skb)
 		break;
 	case TOY_CLOSE:
 		toy_stream_reply_rst(skb->dev, &fl, skb->len);
-		kfree_skb(skb);
+		kfree_skb_reason(skb, SKB_DROP_REASON_TCP_CLOSE);
 		break;
 	default:
 		toy_stream_rcv_synced(sk, skb, &fl);
@@ -454,7 +475,7 @@ int toy_stream_rcv_or_backlog(struct sock *sk, struct sk_buff *skb,
 		/* Lost; the sender will retransmit. */
 		TOY_SK_INC_STATS(sk, TOY_MIB_BACKLOGDROPS);
 		atomic_inc(&sk->sk_drops);
-		kfree_skb(skb);
+		kfree_skb_reason(skb, SKB_DROP_REASON_SOCKET_BACKLOG);
 		ret = NET_RX_DROP;
 	}
 	bh_unlock_sock(sk);
@@ -508,6 +529,7 @@ int toy_stream_score(const struct sock *sk, const struct toy_flow *fl)
  */
 int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb)
 {
+	enum skb_drop_reason reason = SKB_DROP_REASON_INVALID_PROTO;
 	struct toy_flow fl;
 	struct sock *sk;
 	int ret;
@@ -522,6 +544,7 @@ int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb)
 	if (!sk) {
 		TOY_INC_STATS(tn, TOY_MIB_NOPORTS);
 		toy_stream_reply_rst(skb->dev, &fl, skb->len);
+		reason = SKB_DROP_REASON_NO_SOCKET;
 		goto drop;
 	}
 
@@ -529,6 +552,6 @@ int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb)
 	sock_put(sk);
 	return ret;
 drop:
-	kfree_skb(skb);
+	kfree_skb_reason(skb, reason);
 	return NET_RX_DROP;
 }

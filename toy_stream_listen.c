@@ -178,6 +178,7 @@ void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
 {
 	struct net_device *dev = skb->dev;
 	struct toy_flow reply;
+	enum skb_drop_reason reason = SKB_DROP_REASON_TCP_RESET;
 	struct sock *child;
 	u32 isn;
 
@@ -185,13 +186,16 @@ void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
 	if (fl->flags & TOY_F_RST)
 		goto drop;
 	/* A full accept queue drops the SYN: the client will retry. */
+	reason = SKB_DROP_REASON_SOCKET_BACKLOG;
 	if (sk_acceptq_is_full(sk))
 		goto drop;
 
 	if (fl->flags == TOY_F_SYN) {
 		toy_stream_rcv_listen_syn(sk, dev, &reply, fl);
+		reason = SKB_NOT_DROPPED_YET;	/* answered */
 		goto drop;
 	}
+	reason = SKB_DROP_REASON_TCP_FLAGS;
 	if (!(fl->flags & TOY_F_ACK) || (fl->flags & TOY_F_SYN)) {
 		toy_stream_reply_rst(dev, fl, skb->len);
 		goto drop;
@@ -209,10 +213,12 @@ void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
 		 */
 		if (!skb->len && !(fl->flags & TOY_F_FIN))
 			toy_stream_reply_rst(dev, fl, skb->len);
+		reason = SKB_DROP_REASON_TCP_INVALID_SEQUENCE;
 		goto drop;
 	}
 
 	child = toy_stream_new_child(sk, fl, isn);
+	reason = SKB_DROP_REASON_NOMEM;
 	if (!child)
 		goto drop;	/* the client's retransmission retries */
 	TOY_SK_INC_STATS(sk, TOY_MIB_PASSIVEOPENS);
@@ -225,7 +231,7 @@ void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
 	sk->sk_data_ready(sk);
 	return;
 drop:
-	kfree_skb(skb);
+	toy_skb_free(skb, reason);
 }
 
 /* ---- the socket calls -------------------------------------------------- */

@@ -187,7 +187,7 @@ static void toy_stream_wmem_charge(struct sock *sk, int delta)
 void toy_stream_free_segment(struct sock *sk, struct sk_buff *skb)
 {
 	toy_stream_wmem_charge(sk, -skb->truesize);
-	kfree_skb(skb);
+	consume_skb(skb);	/* acknowledged, or the connection is gone */
 }
 
 /**

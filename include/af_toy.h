@@ -333,6 +333,20 @@ enum toy_rx_verdict {
 };
 
 /*
+ * The end of a frame: consumed (SKB_NOT_DROPPED_YET), or dropped for one
+ * of the kernel's drop reasons, which skb:kfree_skb shows (and dropwatch
+ * counts).  A consumed frame is no drop and fires skb:consume_skb.
+ */
+static inline void toy_skb_free(struct sk_buff *skb,
+				enum skb_drop_reason reason)
+{
+	if (reason == SKB_NOT_DROPPED_YET)
+		consume_skb(skb);
+	else
+		kfree_skb_reason(skb, reason);
+}
+
+/*
  * Functions one file calls in another, grouped by the file that defines
  * them, from the top of the stack down.  The stream files share more
  * among themselves, in toy_stream.h.

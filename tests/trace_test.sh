@@ -12,7 +12,10 @@
 # A stream connection shows toy_set_state to TCP_ESTABLISHED; one through
 # "netem loss 20%" on toy0 shows toy_retransmit; a datagram across a toy
 # link shows toy_neigh_state INCOMPLETE then REACHABLE; a corrupted frame
-# shows toy_rcv with verdict=BAD_CSUM.
+# shows toy_rcv with verdict=BAD_CSUM.  Drops say why, in the kernel's
+# own skb:kfree_skb event: a datagram to a port nobody has bound dies with
+# "reason: NO_SOCKET", and a clean stream transfer drops nothing (its
+# ACKs, once read, are consumed, not dropped).
 #
 # Usage (in the VM, as root, af_toy.ko loaded): tests/trace_test.sh
 # Output is TAP plus a kselftest-style "# Totals:" line.  Skips, with the
@@ -20,6 +23,7 @@
 set -u
 DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 XFER=$DIR/toy_xfer
+ECHO=$DIR/../examples/toy_dgram
 . "$DIR/tap.sh"
 
 NAMES=(
@@ -28,6 +32,8 @@ NAMES=(
 	"a stream through netem loss 20% on toy0: toy_retransmit"
 	"a datagram across a toy link: toy_neigh_state INCOMPLETE, then REACHABLE"
 	"datagrams through netem corrupt 50%: toy_rcv with verdict=BAD_CSUM"
+	"a datagram to a port nobody has bound: skb:kfree_skb with reason NO_SOCKET"
+	"a clean 2 MiB stream on toy0: no skb:kfree_skb at all (ACKs are consumed)"
 )
 
 echo "TAP version 13"
@@ -47,6 +53,7 @@ skip_all() {
 [ "$(id -u)" -eq 0 ] || skip_all "needs root"
 [ -d /sys/module/af_toy ] || skip_all "af_toy.ko is not loaded"
 [ -x "$XFER" ] || skip_all "$XFER is not built (make -C tests)"
+[ -x "$ECHO" ] || skip_all "$ECHO is not built (make examples)"
 T=/sys/kernel/tracing
 [ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null
 [ -d $T/events/af_toy ] || skip_all "no $T/events/af_toy (no event tracing in this kernel)"
@@ -57,6 +64,7 @@ NS2=trace2-$$
 
 cleanup() {
 	echo 0 >$T/events/af_toy/enable 2>/dev/null
+	echo 0 >$T/events/skb/kfree_skb/enable 2>/dev/null
 	echo 0 >$T/tracing_on 2>/dev/null
 	tc qdisc del dev toy0 root 2>/dev/null
 	ip netns del $NS1 2>/dev/null
@@ -65,16 +73,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# trace CMD...: run CMD with af_toy's events on, and keep what they wrote
+# trace CMD...: run CMD with af_toy's events and skb:kfree_skb on, and
+# keep what they wrote
 trace() {
 	echo 0 >$T/tracing_on
 	: >$T/trace
 	echo 1 >$T/events/af_toy/enable
+	echo 1 >$T/events/skb/kfree_skb/enable
 	echo 1 >$T/tracing_on
 	"$@" >"$TMP/cmd.out" 2>&1
 	RC=$?
 	echo 0 >$T/tracing_on
 	echo 0 >$T/events/af_toy/enable
+	echo 0 >$T/events/skb/kfree_skb/enable
 	grep -v '^#' $T/trace >"$TMP/trace"
 	diag "$(wc -l <"$TMP/trace") events; $(tail -n 1 "$TMP/cmd.out")"
 }
@@ -153,7 +164,30 @@ t5() {
 	has 'toy_rcv: dev=toy0 .*verdict=BAD_CSUM'
 }
 
-for i in 1 2 3 4 5; do
+# ---- 6: why a datagram died ---------------------------------------------------
+t6() {
+	# The client's connected socket hears "port unreachable".
+	trace "$ECHO" client 7 hello
+	if [ $RC -eq 0 ] || ! grep -q 'Connection refused' "$TMP/cmd.out"; then
+		diag "toy_dgram: $(cat "$TMP/cmd.out")"
+		return 1
+	fi
+	has 'toy_rcv: dev=toy0 .*-> 127\.0\.0\.1:7 type=DGRAM verdict=OK' &&
+		has 'kfree_skb: .*reason: NO_SOCKET'
+}
+
+# ---- 7: nothing dropped in a clean transfer -----------------------------------
+t7() {
+	trace "$XFER" -t stream -f toy -m 2 -T 120
+	[ $RC -eq 0 ] || { diag "toy_xfer: $(cat "$TMP/cmd.out")"; return 1; }
+	has 'toy_deliver: .*type=STREAM' || return 1
+	if grep -q 'kfree_skb: ' "$TMP/trace"; then
+		diag "dropped: $(grep -m 5 'kfree_skb: ' "$TMP/trace")"
+		return 1
+	fi
+}
+
+for i in 1 2 3 4 5 6 7; do
 	t$i
 	check $? "${NAMES[$((i - 1))]}"
 done
