@@ -538,6 +538,9 @@ static int __init af_toy_init(void)
 
 	BUILD_BUG_ON(sizeof(struct sockaddr_toy) != 16);
 	BUILD_BUG_ON(sizeof(struct toyhdr) != TOY_HDR_LEN);
+	/* TOY_SKB_CB() lives in the 48 bytes of skb->cb. */
+	BUILD_BUG_ON(sizeof(struct toy_skb_cb) >
+		     sizeof_field(struct sk_buff, cb));
 
 	if (toy_family <= AF_UNSPEC || toy_family >= NPROTO) {
 		pr_err("family=%d is out of range (1..%d)\n", toy_family,

@@ -179,10 +179,10 @@ TRACE_EVENT(toy_rcv,
 		__entry->type = th ? th->type : 0;
 		__entry->verdict = verdict;
 	),
-	TP_printk("dev=%s skbaddr=%p len=%u %pI4:%u -> %pI4:%u type=%u verdict=%s",
+	TP_printk("dev=%s skbaddr=%p len=%u %pI4:%u -> %pI4:%u type=%s verdict=%s",
 		  __entry->dev, __entry->skbaddr, __entry->len,
 		  __entry->saddr, __entry->sport, __entry->daddr,
-		  __entry->dport, __entry->type,
+		  __entry->dport, show_toy_type(__entry->type),
 		  show_toy_verdict(__entry->verdict))
 );
 
