@@ -125,6 +125,28 @@ demo:
 		--module build/$$(scripts/kernels.sh 6.1)/af_toy.ko \
 		-- scripts/guest/demo-guest.sh
 
+# The teaching lab (docs/lab/): a root shell in a VM with the module
+# loaded (KERNEL=6.1 or 6.12), and every lab command run and checked.
+KERNEL ?= 6.1
+lab:
+	scripts/lab.sh shell $(KERNEL)
+
+lab-check:
+	scripts/lab.sh check $(LAB)
+
+# Labs 7 and 8, the graded exercises (LAB=07-getname, LAB=08-01, ...; the
+# list: scripts/lab-exercise.sh list): set one up in this tree, grade it.
+lab-start:
+	scripts/lab-exercise.sh start $(LAB)
+
+grade:
+	scripts/lab-exercise.sh grade $(LAB)
+
+# docs/diagrams/: the structures and the operation tables, drawn from the
+# built module (make check fails if the committed .dot files drift).
+diagrams:
+	scripts/diagrams.sh
+
 # Every test suite; the last line is "N passed, N failed, N skipped".
 check:
 	scripts/check.sh
@@ -149,5 +171,5 @@ bench:
 	scripts/setup.sh
 	bench/run.sh
 
-.PHONY: all modules clean examples demo check coverage bench fuzz \
+.PHONY: all modules clean examples demo check coverage bench fuzz lab lab-check lab-start grade diagrams \
 	install uninstall dkms-source version

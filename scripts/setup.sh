@@ -22,7 +22,8 @@
 #   - dwarves, whose pahole scripts/abi-check.sh reads the user ABI
 #     structs' layout with;
 #   - the lab's tools (docs/lab/): clitest, which runs every command of
-#     every lab document, trace-cmd and bpftrace.
+#     every lab document, trace-cmd and bpftrace, and graphviz, which
+#     draws docs/diagrams/.
 #
 # Usage: scripts/setup.sh [--help]
 # Needs root (or sudo) only when something is missing.
@@ -50,7 +51,7 @@ PACKAGES=(
 	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	kmod iproute2 socat tcpdump sparse cpio xz-utils gcc make libc6-dev
 	util-linux linux-source-6.1 tshark python3 trinity dkms
-	mandoc groff-base man-db dwarves clitest trace-cmd bpftrace
+	mandoc groff-base man-db dwarves clitest trace-cmd bpftrace graphviz
 )
 
 # installed PKG... : print the given packages that dpkg reports as installed

@@ -29,6 +29,10 @@
 #   --smp N               guest CPUs (default 2)
 #   --env NAME=VALUE      export a variable to the command (repeatable)
 #   --append "ARGS"       extra kernel command-line arguments
+#   --interactive         the command's stdin, stdout and stderr are the
+#                         guest's serial line, joined to this terminal, with
+#                         job control (Ctrl-C reaches the guest): for a
+#                         shell, as "make lab" runs one
 #   --no-kmemleak         skip the kmemleak scans after the run (kernels
 #                         with kmemleak only; saves ~30 s there)
 #   --kvm                 use KVM (-accel kvm -cpu host) instead of TCG
@@ -135,6 +139,7 @@ MEM=2048
 SMP=2
 ENVS=()
 APPEND=
+INTERACTIVE=
 ACCEL=(-accel tcg -cpu max)
 
 need_arg() {
@@ -162,6 +167,7 @@ while [[ $# -gt 0 ]]; do
 	--append) need_arg "$@"; APPEND="$APPEND $2"; shift 2 ;;
 	--kvm) ACCEL=(-accel kvm -cpu host); shift ;;
 	--no-kmemleak) APPEND="$APPEND af_toy.kmemleak=0"; shift ;;
+	--interactive) INTERACTIVE=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) usage_error "unknown option '$1' (the command goes after --)" ;;
@@ -345,6 +351,16 @@ if [[ $KNAME == custom-* ]]; then
 	fi
 fi
 CMDLINE+="$APPEND"
+if [[ -n $INTERACTIVE ]]; then
+	# The terminal's size and type, which a serial line cannot tell.
+	read -r rows cols < <(stty size 2>/dev/null || echo "24 80")
+	term=${TERM:-vt100}
+	[[ $term =~ ^[A-Za-z0-9._+-]+$ ]] || term=vt100
+	CMDLINE+=" af_toy.interactive=1 af_toy.rows=$rows af_toy.cols=$cols af_toy.term=$term"
+	exec 3<&0	# a background job's stdin is /dev/null otherwise
+else
+	exec 3</dev/null
+fi
 
 : >"$SERIAL_LOG"
 START=$(date +%s.%N)
@@ -357,7 +373,7 @@ timeout --kill-after=10 "$TIMEOUT" \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	"${VIRTFS_SHARE[@]}" \
 	-kernel "$BOOT_IMAGE" -initrd "$INITRD" -append "$CMDLINE" \
-	</dev/null &
+	<&3 &
 QEMU_PID=$!
 set +e
 wait "$QEMU_PID"

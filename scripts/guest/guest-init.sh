@@ -47,6 +47,10 @@ TIMEOUT=0
 MODDIR=
 KMEMLEAK=
 KMEMLEAK_SCAN=1
+INTERACTIVE=
+ROWS=
+COLS=
+TERM_NAME=
 # Seconds a timed-out command gets between SIGTERM and SIGKILL.
 GRACE=15
 # Where stage 1 leaves the job and the harness for stage 2 (a tmpfs).
@@ -89,6 +93,10 @@ parse_cmdline() {
 		af_toy.timeout=*) TIMEOUT=${w#*=} ;;
 		af_toy.moddir=*) MODDIR=${w#*=} ;;
 		af_toy.kmemleak=*) KMEMLEAK_SCAN=${w#*=} ;;
+		af_toy.interactive=*) INTERACTIVE=${w#*=} ;;
+		af_toy.rows=*) ROWS=${w#*=} ;;
+		af_toy.cols=*) COLS=${w#*=} ;;
+		af_toy.term=*) TERM_NAME=${w#*=} ;;
 		esac
 	done
 }
@@ -285,8 +293,17 @@ stage2() {
 	fi
 
 	timed_out=$RUNDIR/.timed-out
-	# shellcheck disable=SC2086 # GUEST_ENV is a list of words
-	setsid env -i $GUEST_ENV /bin/sh "$RUNDIR/run.sh" </dev/null &
+	if [ "$INTERACTIVE" = 1 ]; then
+		# vm.sh --interactive: the serial line is the command's
+		# terminal, its controlling tty (job control, Ctrl-C).
+		stty onlcr rows "${ROWS:-24}" cols "${COLS:-80}" </dev/ttyS0
+		# shellcheck disable=SC2086 # GUEST_ENV is a list of words
+		setsid -c env -i $GUEST_ENV TERM="${TERM_NAME:-vt100}" \
+			/bin/sh "$RUNDIR/run.sh" </dev/ttyS0 >/dev/ttyS0 2>&1 &
+	else
+		# shellcheck disable=SC2086 # GUEST_ENV is a list of words
+		setsid env -i $GUEST_ENV /bin/sh "$RUNDIR/run.sh" </dev/null &
+	fi
 	cmd=$!
 	wd=
 	if [ $budget -gt 0 ]; then
