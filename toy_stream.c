@@ -106,6 +106,9 @@
  */
 void toy_stream_set_state(struct sock *sk, int state)
 {
+	/* A close of a closed socket is no change: no event. */
+	if (sk->sk_state == state)
+		return;
 	trace_toy_set_state(sk, sk->sk_state, state);
 	WRITE_ONCE(sk->sk_state, state);
 }

@@ -119,8 +119,11 @@ static struct sock *toy_stream_new_child(struct sock *parent,
 	st->copied_seq = fl->seq;
 	st->rcv_edge = fl->seq + toy_stream_free_window(child) *
 		       TOY_WINDOW_UNIT;
-	toy_stream_set_state(child, TOY_ESTABLISHED);
+	/* Ports first, so that the state event shows the connection's;
+	 * until it is ESTABLISHED, lookups skip it (toy_stream_score()).
+	 */
 	toy_port_add_child(parent, child, fl->daddr);
+	toy_stream_set_state(child, TOY_ESTABLISHED);
 	return child;
 }
 

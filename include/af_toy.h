@@ -410,11 +410,15 @@ int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl);
 
 /* toy_neigh.c: the toy ARP, which link reaches which node */
 enum toy_neigh_state {
-	TOY_NEIGH_NONE = -1,	/* no entry (only toy_neigh_kunit_state() says so) */
 	TOY_NEIGH_INCOMPLETE,
 	TOY_NEIGH_REACHABLE,
 	TOY_NEIGH_STALE,
 	TOY_NEIGH_FAILED,
+	/* No entry: never an entry's state, only what the trace event and
+	 * toy_neigh_kunit_state() say.  Not negative: trace-cmd prints a
+	 * negative enum as a number.
+	 */
+	TOY_NEIGH_NONE,
 };
 
 void toy_neigh_table_init(struct toy_net *tn, struct net *net);

@@ -23,7 +23,7 @@
 set -u
 DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 XFER=$DIR/toy_xfer
-ECHO=$DIR/../examples/toy_dgram
+ECHO=$DIR/../build/examples/toy_dgram
 . "$DIR/tap.sh"
 
 NAMES=(
