@@ -7,7 +7,8 @@
 #   static        on the host: zero-warning W=1 builds for each kernel,
 #                 sparse, checkpatch --strict, kernel-doc, the layer map
 #                 (layers.py), man/toy.7 (man-check.sh), the user ABI
-#                 structs without holes (abi-check.sh, pahole), and DKMS
+#                 structs without holes (abi-check.sh, pahole), the
+#                 diagrams against the module (diagrams.sh --check), DKMS
 #                 and make install on scratch trees (dkms-check.sh)
 #   vm-<kernel>   in a QEMU VM per stock kernel: the userspace suite
 #                 (scripts/guest/run-in-guest.sh), plus one check that the
@@ -16,6 +17,9 @@
 #                 kmemleak), parsed by the kernel's kunit.py
 #   vm-debug      the userspace suite again, on the debug kernel; the VM
 #                 harness triggers a kmemleak scan before checking the log
+#   lab-exercises the graded exercises of labs 7 and 8: each one applies,
+#                 builds W=1 clean and fails its grader, and the tree as
+#                 it is passes them all (scripts/lab-exercise.sh check)
 #   fuzz-debug    3 minutes of trinity against AF_TOY as nobody on the
 #                 debug kernel (scripts/fuzz.sh; "make fuzz" runs 30)
 #
@@ -85,12 +89,12 @@ mapfile -t c_sources < <(module_c_sources)
 mapfile -t headers < <(find include -name '*.h' | LC_ALL=C sort)
 sources=("${c_sources[@]}" "${headers[@]}")
 
-# tap_checks WHAT SCRIPT LOGNAME: run a host check that prints "ok -" /
-# "not ok -" lines, and count each line; a failing exit without a "not ok"
-# line counts as one failure.
+# tap_checks WHAT SCRIPT LOGNAME [ARGS...]: run a host check that prints
+# "ok -" / "not ok -" lines, and count each line; a failing exit without a
+# "not ok" line counts as one failure.
 tap_checks() {
 	local log=$logs/$3.log line rc
-	"$2" >"$log" 2>&1
+	"$2" "${@:4}" >"$log" 2>&1
 	rc=$?
 	while IFS= read -r line; do
 		case $line in
@@ -173,6 +177,8 @@ static_checks() {
 	# man/toy.7, and the user ABI structs' holes and sizes (pahole)
 	tap_checks "man page checks" scripts/man-check.sh man-check
 	tap_checks "user ABI structs" scripts/abi-check.sh abi-check
+	# docs/diagrams/*.dot, drawn again from the built module
+	tap_checks "diagrams" scripts/diagrams.sh diagrams --check
 
 	# The README's DKMS and "make install" commands, on scratch trees:
 	# its own TAP lines, and its summary line added to the totals.
@@ -250,7 +256,22 @@ debug_suites() {
 	vm_suite debug build/debug/af_toy.ko --kernel-image "$image" \
 		--env TOY_STREAM_MIB=64 --env NETEM_MIB=8 --env LINK_PULL_MIB=8 \
 		--env LINK_SKIP_PULL=1 \
+		--env "LAB_TEST_SKIP=the labs are checked on the stock kernels, which students use" \
 		--env STORM_SECONDS=20 --env LOADCYCLES=50
+}
+
+# ---- the lab's graded exercises ---------------------------------------------
+
+# Labs 7 and 8: each exercise applies, builds W=1 clean and fails its
+# grader (a VM per exercise, on 6.1); the tree as it is passes every
+# grader, read from the 6.1 VM suite's output, which ran them all.
+lab_exercises() {
+	echo "# suite lab-exercises"
+	local k61
+
+	k61=$(scripts/kernels.sh 6.1)
+	tap_checks "lab exercises (scripts/lab-exercise.sh check)" \
+		scripts/lab-exercise.sh lab-exercises check "$logs/vm-$k61.log.out"
 }
 
 # ---- fuzzing on the debug kernel ------------------------------------------
@@ -287,6 +308,7 @@ for k in "${kernels[@]}"; do
 	vm_suite "$k" "build/$k/af_toy.ko" --kernel "$k" \
 		--env STORM_SECONDS=30 --env LOADCYCLES=200
 done
+lab_exercises
 debug_suites
 fuzz_suite
 

@@ -1,0 +1,272 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lab-exercise.sh - the graded exercises of the lab: labs 7 and 8.
+#
+#   scripts/lab-exercise.sh list
+#   scripts/lab-exercise.sh start EXERCISE   set the exercise up in this tree
+#   scripts/lab-exercise.sh grade EXERCISE   build this tree's module, run
+#                                            the exercise's tests in a VM,
+#                                            print the weighted grade
+#   scripts/lab-exercise.sh score EXERCISE LOG   grade the output of a
+#                                            run of the suites
+#   scripts/lab-exercise.sh check [LOG]      for CI, on scratch copies of
+#                                            the tree (see below)
+#
+# Exercises:
+#   07-NAME   lab 7, docs/lab/exercises/07-NAME.txt: "start" replaces the
+#             body of one function of the module with a stub (the real body
+#             is the solution: "git diff" shows it gone, "git checkout FILE"
+#             brings it back); the graded tests are listed in that file,
+#             with their weights
+#   08-NN     lab 8, docs/lab/bugs/NN-*.patch: "start" applies a patch
+#             that breaks the module on purpose; the graded tests are the
+#             patch's "Test:" lines
+#
+# "grade" is exactly what CI runs: the module built from this tree (W=1,
+# against the stock 6.1 kernel, or KERNEL=6.12), the suites the tests
+# belong to run in a VM, and each graded test's TAP line read from their
+# output.  A test that did not report counts as failed.  Exit 0 only if
+# every graded test passed.
+#
+# "check" proves every exercise is solvable and still means something:
+# for each one, on a scratch copy of the tree, "start" applies cleanly, the
+# module builds without warnings, and "grade" fails; and the tree as it
+# is passes every exercise's grade.  Its output is "ok -" / "not ok -"
+# lines.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+labdir=$top/docs/lab
+
+die() { echo "lab-exercise.sh: $*" >&2; exit 2; }
+
+usage() {
+	sed -n '4,/^$/{s/^# \{0,1\}//;p}' "$0"
+}
+
+# spec EXERCISE: the file that defines it
+spec() {
+	local f
+
+	case $1 in
+	07-*) f=$labdir/exercises/$1.txt ;;
+	08-*) f=$(find "$labdir/bugs" -name "${1#08-}-*.patch" | head -n 1) ;;
+	*) f= ;;
+	esac
+	if [ -z "$f" ] || [ ! -f "$f" ]; then
+		die "no exercise '$1' (try: $0 list)"
+	fi
+	echo "$f"
+}
+
+list() {
+	local f
+
+	shopt -s nullglob
+	for f in "$labdir"/exercises/07-*.txt; do
+		f=${f##*/}
+		echo "${f%.txt}"
+	done
+	for f in "$labdir"/bugs/[0-9][0-9]-*.patch; do
+		f=${f##*/}
+		echo "08-${f%%-*}"
+	done
+}
+
+# tests EXERCISE: "WEIGHT SUITE TEST" lines
+tests() {
+	local f
+
+	f=$(spec "$1")
+	case $1 in
+	07-*) sed -n 's/^test[[:space:]]\+//p' "$f" ;;
+	08-*) sed -n 's/^Test:[[:space:]]\+/1 /p' "$f" ;;
+	esac
+}
+
+# stub_function FILE FUNCTION STUB: the function's body becomes STUB.
+# The function is found by its definition line "...FUNCTION(" and ends at
+# the next "}" in column 0 (kernel style).
+stub_function() {
+	local file=$1 fn=$2 stub=$3
+
+	grep -q "^[a-z].*[ *]$fn(" "$file" || die "$fn not found in $file"
+	awk -v fn="$fn" -v stub="$stub" '
+		state == 0 && $0 ~ "^[a-z].*[ *]" fn "\\(" { state = 1 }
+		state == 1 && /^\{/ {
+			print
+			print "\t/* Lab 7: write this function (docs/lab/07-implement.md). */"
+			print "\t" stub
+			state = 2
+			next
+		}
+		state == 2 && /^\}/ { state = 3 }
+		state == 2 { next }
+		{ print }' "$file" >"$file.lab" && mv "$file.lab" "$file"
+}
+
+# start EXERCISE [TREE]
+start() {
+	local f tree=${2:-$top} file fn stub
+
+	f=$(spec "$1")
+	case $1 in
+	07-*)
+		file=$(sed -n 's/^file[[:space:]]\+//p' "$f")
+		fn=$(sed -n 's/^function[[:space:]]\+//p' "$f")
+		stub=$(sed -n 's/^stub[[:space:]]\+//p' "$f")
+		stub_function "$tree/$file" "$fn" "$stub" || return 1
+		echo "lab 7: $fn() in $file is now a stub; write it, then: make grade LAB=${1}"
+		;;
+	08-*)
+		patch -d "$tree" -p1 --forward --quiet <"$f" ||
+			{ echo "lab-exercise.sh: ${f##*/} does not apply" >&2; return 1; }
+		echo "lab 8: ${f##*/} applied: the module is broken on purpose; find how, then: make grade LAB=${1}"
+		;;
+	esac
+}
+
+# build TREE LOG: the module of TREE for $kernel, W=1; fails on a warning.
+# TREE's own build-module.sh: it builds the sources next to it.
+build() {
+	"$1"/scripts/build-module.sh "/lib/modules/$kernel/build" \
+		"$1/build/lab-$kernel" >"$2" 2>&1 &&
+		! grep -v "Skipping BTF" "$2" | grep -q "warning:\|error:"
+}
+
+# run_suites TREE OUT SUITE...: the suites in a VM, on TREE's module
+run_suites() {
+	local tree=$1 out=$2
+
+	shift 2
+	(cd "$tree" && "$top"/scripts/vm.sh --kernel "$kernel" \
+		--module "build/lab-$kernel/af_toy.ko" --timeout 1500 \
+		--env "TOY_KO=$tree/build/lab-$kernel/af_toy.ko" \
+		--env "TOY_TESTS=$*" \
+		-- "cd '$tree' && scripts/guest/run-in-guest.sh") >"$out" 2>&1
+}
+
+# score OUT EXERCISE: print each graded test and the grade; 0 if all pass
+score() {
+	local out=$1 w suite name line got=0 all=0 failed=0
+
+	while read -r w suite name; do
+		all=$((all + w))
+		# the suite's own section of the output: names repeat across
+		# suites (dgram_test and toy_test both have dgram.toy.*)
+		line=$(awk -v s="$suite" '
+			$0 == "# ==== " s " ====" { on = 1; next }
+			on && /^# ==== / { on = 0 }
+			on' "$out" | grep -aE "^(not )?ok [0-9]+ $name( |$)" | head -n 1)
+		case $line in
+		"ok "*" # SKIP"*) echo "  FAIL  $w  $suite $name (skipped)"; failed=1 ;;
+		"ok "*) echo "  pass  $w  $suite $name"; got=$((got + w)) ;;
+		"") echo "  FAIL  $w  $suite $name (did not report)"; failed=1 ;;
+		*) echo "  FAIL  $w  $suite $name"; failed=1 ;;
+		esac
+	done < <(tests "$2")
+	echo "grade: $got/$all"
+	[ $failed -eq 0 ]
+}
+
+# grade EXERCISE [TREE]
+grade() {
+	local tree=${2:-$top} out
+	local -a suites
+
+	mkdir -p "$tree/build/logs"
+	out=$tree/build/logs/grade-$1.log
+	build "$tree" "$out.build" ||
+		{ cat "$out.build"; echo "grade: 0 (the module does not build without warnings)"; return 1; }
+	(cd "$tree" && make -s -C tests >/dev/null) || die "the test programs do not build"
+	mapfile -t suites < <(tests "$1" | awk '{ print $2 }' | sort -u)
+	echo "lab-exercise.sh: $1 on $kernel: running ${suites[*]} (output in $out)"
+	run_suites "$tree" "$out" "${suites[@]}"
+	score "$out" "$1"
+}
+
+# copy_tree DIR: the tree's files (tracked and new, not ignored) in DIR
+copy_tree() {
+	mkdir -p "$1"
+	(cd "$top" && git ls-files -co --exclude-standard -z |
+		xargs -0 cp --parents -t "$1")
+}
+
+check() {
+	local ex rc=0
+	local -a suites
+
+	# global: the EXIT trap runs after this function has returned
+	scratch=$(mktemp -d "${TMPDIR:-/tmp}/lab-exercise.XXXXXX")
+	trap 'rm -rf "$scratch"' EXIT
+	for ex in $(list); do
+		rm -rf "$scratch/tree"
+		copy_tree "$scratch/tree"
+		if ! start "$ex" "$scratch/tree" >/dev/null; then
+			echo "not ok - lab exercise $ex: start does not apply"
+			rc=1
+			continue
+		fi
+		if build "$scratch/tree" "$scratch/build.log"; then
+			echo "ok - lab exercise $ex: the exercise's module builds without warnings"
+		else
+			echo "not ok - lab exercise $ex: the exercise's module does not build W=1 clean"
+			sed 's/^/#   /' "$scratch/build.log" | grep -E 'warning|error' | head
+			rc=1
+			continue
+		fi
+		make -s -C "$scratch/tree/tests" >/dev/null 2>&1
+		SECONDS=0
+		mapfile -t suites < <(tests "$ex" | awk '{ print $2 }' | sort -u)
+		run_suites "$scratch/tree" "$scratch/out" "${suites[@]}"
+		if score "$scratch/out" "$ex" >"$scratch/score"; then
+			echo "not ok - lab exercise $ex: its grader passes before any work is done"
+			rc=1
+		else
+			echo "ok - lab exercise $ex: its grader fails until it is solved ($(tail -n 1 "$scratch/score"))"
+		fi
+		sed 's/^/#/' "$scratch/score"
+		echo "# $ex: its VM run took $SECONDS s"
+	done
+
+	# The solutions: the tree as it is passes every grader.  With LOG,
+	# graded from that output of the suites (check.sh passes its 6.1
+	# run's, which holds every suite); else in a VM of their own.
+	if [ -n "${1:-}" ]; then
+		cp "$1" "$scratch/out"
+	else
+		rm -rf "$scratch/tree"
+		copy_tree "$scratch/tree"
+		mapfile -t suites < <(for ex in $(list); do tests "$ex"; done |
+			awk '{ print $2 }' | sort -u)
+		if ! build "$scratch/tree" "$scratch/build.log" ||
+			! make -s -C "$scratch/tree/tests" >/dev/null 2>&1; then
+			echo "not ok - lab exercises: the tree itself does not build"
+			return 1
+		fi
+		run_suites "$scratch/tree" "$scratch/out" "${suites[@]}"
+	fi
+	for ex in $(list); do
+		if score "$scratch/out" "$ex" >"$scratch/score"; then
+			echo "ok - lab exercise $ex: the tree as it is passes its grader ($(tail -n 1 "$scratch/score"))"
+		else
+			echo "not ok - lab exercise $ex: the tree as it is fails its grader"
+			sed 's/^/#/' "$scratch/score"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+kernel=$("$top"/scripts/kernels.sh "${KERNEL:-6.1}") || die "no ${KERNEL:-6.1} kernel installed (scripts/setup.sh)"
+
+case "${1:-}" in
+list) list ;;
+start) [ $# -eq 2 ] || die "usage: $0 start EXERCISE"; start "$2" ;;
+grade) [ $# -eq 2 ] || die "usage: $0 grade EXERCISE"; grade "$2" ;;
+check) check "${2:-}" ;;
+score) [ $# -eq 3 ] || die "usage: $0 score EXERCISE LOG"; score "$3" "$2" ;;
+-h | --help) usage ;;
+*) usage >&2; exit 2 ;;
+esac
