@@ -3,7 +3,8 @@
  * toy_trace.h - AF_TOY's trace events, one at each layer crossing:
  *
  *   af_toy:toy_sendmsg	socket -> protocol	(af_toy.c, a send call)
- *   af_toy:toy_xmit	protocol -> device	(toy_proto.c, a frame queued)
+ *   af_toy:toy_xmit	protocol -> device	(toy_netdev.c, toy_queue_xmit():
+ *			every frame, the toy ARP's too)
  *   af_toy:toy_rcv	device -> protocol	(toy_proto.c, with the verdict)
  *   af_toy:toy_deliver	protocol -> socket	(toy_dgram.c, toy_stream_input.c)
  *   af_toy:toy_set_state	a stream's state	(toy_stream.c, toy_port.c;
@@ -15,7 +16,9 @@
  * Watch them with tracefs (echo 1 > /sys/kernel/tracing/events/af_toy/enable),
  * trace-cmd or perf.  Addresses are kept as their 4 bytes and printed
  * dotted, as tcp's events do; ports are in host order.
- * CREATE_TRACE_POINTS is defined in toy_proto.c only.
+ * CREATE_TRACE_POINTS is defined in toy_proto.c only.  Why a frame was
+ * dropped is not an event of ours: every drop gives kfree_skb_reason() a
+ * reason, which the kernel's skb:kfree_skb shows.
  *
  * Not under include/linux/: the kernel builds with gnu11, where "linux"
  * is a macro, and TRACE_INCLUDE_PATH below would be expanded.
