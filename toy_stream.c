@@ -117,7 +117,7 @@ void toy_stream_set_state(struct sock *sk, int state)
 static void toy_stream_set_closed(struct sock *sk)
 {
 	toy_stream_set_state(sk, TOY_CLOSE);
-	sk_stop_timer(sk, &toy_st(sk)->timer);
+	toy_stream_stop_timer(sk);
 	toy_stream_purge_write_queue(sk);
 	__skb_queue_purge(&toy_st(sk)->ofo_queue);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);

@@ -386,7 +386,7 @@ static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 	st->rcv_edge = st->rcv_nxt;
 	st->retries = 0;
 	st->rto = TOY_RTO_INIT;
-	sk_stop_timer(sk, &st->timer);
+	toy_stream_stop_timer(sk);
 	toy_stream_set_state(sk, TOY_ESTABLISHED);
 	toy_stream_send_ack(sk);
 	toy_stream_rearm(sk, false);	/* until the server is heard */

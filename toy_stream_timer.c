@@ -13,7 +13,8 @@
  * input, output and the socket calls); it fires in toy_stream_timer().
  * If a process owns the socket then, the expiry is deferred and
  * toy_stream_release_cb() runs it from release_sock(), as
- * tcp_release_cb() does.  It leaves through toy_stream_timeout(): a
+ * tcp_release_cb() does - unless the timer was set again or stopped
+ * meanwhile, which makes it out of date.  It leaves through toy_stream_timeout(): a
  * resend (toy_stream_output.c), a probe, or the end of the connection.
  *
  * Locking: the socket lock (bh_lock_sock() in the timer); the pending
@@ -28,6 +29,19 @@
 
 /* ---- the retransmission timeout (RFC 6298) ----------------------------- */
 
+/*
+ * An expiry that found the socket owned waits for release_sock()
+ * (toy_stream_release_cb()).  Once the timer is set again or stopped, that
+ * expiry is out of date - an ACK in the backlog may have moved the
+ * connection on, FIN_WAIT1 to FIN_WAIT2, say - so it is forgotten, as
+ * tcp_release_cb() ignores an expiry whose icsk_timeout moved.
+ */
+static void toy_stream_forget_expiry(struct sock *sk)
+{
+	if (test_and_clear_bit(TOY_TIMER_DEFERRED, &toy_st(sk)->deferred))
+		__sock_put(sk);	/* the caller holds a reference of its own */
+}
+
 /**
  * toy_stream_arm() - (re)start the connection's timer
  * @sk: the socket, locked
@@ -35,7 +49,20 @@
  */
 void toy_stream_arm(struct sock *sk, unsigned long delay)
 {
+	toy_stream_forget_expiry(sk);
 	sk_reset_timer(sk, &toy_st(sk)->timer, jiffies + delay);
+}
+
+/**
+ * toy_stream_stop_timer() - stop the connection's timer
+ * @sk: the socket, locked
+ *
+ * Also forgets an expiry that is waiting for the owner of the socket.
+ */
+void toy_stream_stop_timer(struct sock *sk)
+{
+	toy_stream_forget_expiry(sk);
+	sk_stop_timer(sk, &toy_st(sk)->timer);
 }
 
 /**
@@ -100,7 +127,7 @@ void toy_stream_rearm(struct sock *sk, bool progress)
 		if (!timer_pending(&st->timer))
 			toy_stream_arm(sk, st->rto);
 	} else {
-		sk_stop_timer(sk, &st->timer);
+		toy_stream_stop_timer(sk);
 	}
 }
 
@@ -171,13 +198,17 @@ static void toy_stream_timeout(struct sock *sk)
 		return;
 	default:
 		if (st->snd_una == st->snd_nxt && !st->send_head) {
-			/* An orphan waiting in FIN_WAIT2, or a client that
-			 * has not heard from the server since its handshake.
+			/* An orphan waiting in FIN_WAIT2 (one its user still
+			 * holds waits as long as the peer sends, as TCP's),
+			 * or a client that has not heard from the server
+			 * since its handshake.
 			 */
-			if (sk->sk_state == TOY_FIN_WAIT2)
-				toy_stream_done(sk);
-			else if (!st->heard && toy_stream_confirm(sk))
+			if (sk->sk_state == TOY_FIN_WAIT2) {
+				if (sock_flag(sk, SOCK_DEAD))
+					toy_stream_done(sk);
+			} else if (!st->heard && toy_stream_confirm(sk)) {
 				break;	/* ask again, backing off */
+			}
 			return;
 		}
 		if (sock_flag(sk, SOCK_DEAD)) {

@@ -67,7 +67,8 @@
  * lock_sock().  @rcv_nxt, @copied_seq, @write_seq and @snd_una are also
  * read locklessly, with READ_ONCE(), by poll() and ioctl(), so every write
  * to them is a WRITE_ONCE().  @deferred is changed only with atomic bit
- * operations, from the timer and from release_sock().
+ * operations: set by the timer, cleared by release_sock() or when the
+ * timer is set again or stopped (toy_stream_arm(), toy_stream_stop_timer()).
  */
 struct toy_stream_sock {
 	struct toy_sock		ts;
@@ -195,6 +196,7 @@ void toy_stream_queue_fin(struct sock *sk);
 /* toy_stream_timer.c: the timer */
 void toy_stream_timer_init(struct sock *sk);
 void toy_stream_arm(struct sock *sk, unsigned long delay);
+void toy_stream_stop_timer(struct sock *sk);
 void toy_stream_rearm(struct sock *sk, bool progress);
 unsigned long toy_stream_rto_base(const struct toy_stream_sock *st);
 void toy_stream_rtt_sample(struct toy_stream_sock *st, u32 m);

@@ -240,6 +240,73 @@ static void toy_stream_close_last_ack(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, toy_test_wait_gone(sk, TOY_KUNIT_WAIT));
 }
 
+/*
+ * The FIN_WAIT2 limit is an orphan's: a timer that expires in FIN_WAIT2
+ * while the user holds the socket ends nothing (the timer is stopped
+ * there, so this one is set by the test).
+ */
+static void toy_stream_half_close_timer(struct kunit *test)
+{
+	unsigned long end = jiffies + TOY_KUNIT_WAIT;
+	struct toy_conn c;
+	struct sock *sk;
+
+	toy_conn_open(test, &c, 0);
+	toy_conn_shutdown(&c, TOY_FIN_WAIT1);
+	toy_conn_ack_all(&c, TOY_FIN_WAIT2);
+	sk = c.sock->sk;
+	lock_sock(sk);
+	sk_reset_timer(sk, &toy_st(sk)->timer, jiffies);
+	release_sock(sk);
+	while (timer_pending(&toy_st(sk)->timer) && time_before(jiffies, end))
+		usleep_range(1000, 2000);
+	KUNIT_ASSERT_FALSE(test, timer_pending(&toy_st(sk)->timer));
+	lock_sock(sk);		/* the expiry, if running, is over */
+	release_sock(sk);
+	toy_expect_state(test, c.sock, TOY_FIN_WAIT2);
+	toy_conn_expect_none(&c);
+	toy_conn_data(&c, DATA_LEN);
+	toy_conn_fin(&c, TOY_TIME_WAIT);
+}
+
+/*
+ * Half closed, and the user still holds the socket: FIN_WAIT2 lasts as
+ * long as the peer sends (only an orphan's is timed, as TCP's).  Here the
+ * FIN's timer expires while the user owns the socket, as during a
+ * recvmsg(), and the ACK of the FIN waits in the backlog meanwhile:
+ * release_sock() takes the ACK (FIN_WAIT2, the timer stopped), and the
+ * expiry it then runs is out of date.  It once ended the connection, so
+ * the reader saw the end of the stream while the peer's data was still
+ * coming (link_test.sh on the debug kernel: "c2s EOF after 3970958 of
+ * 4194304 bytes").
+ */
+static void toy_stream_half_close_late_timer(struct kunit *test)
+{
+	struct toy_conn c;
+	u8 buf[DATA_LEN];
+	bool deferred;
+
+	toy_conn_open(test, &c, 0);
+	toy_conn_shutdown(&c, TOY_FIN_WAIT1);
+	deferred = toy_conn_expire_owned(&c);
+	if (deferred)
+		KUNIT_EXPECT_EQ(test, toy_conn_send(&c, TOY_F_ACK, c.rcv_nxt,
+						    c.snd_nxt, 0),
+				NET_RX_SUCCESS);
+	release_sock(c.sock->sk);
+	KUNIT_ASSERT_TRUE_MSG(test, deferred, "the timer did not fire in %d jiffies",
+			      TOY_KUNIT_WAIT);
+	c.snd_una = c.snd_nxt;
+	toy_conn_expect_none(&c);
+	c.rexmit_ok = false;
+	toy_expect_state(test, c.sock, TOY_FIN_WAIT2);
+
+	toy_conn_data(&c, DATA_LEN);
+	toy_conn_fin(&c, TOY_TIME_WAIT);
+	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)), DATA_LEN);
+	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)), 0);
+}
+
 /* Data for an orphan that nobody will read: RST (as TCP), and it is gone. */
 static void toy_stream_orphan_data(struct kunit *test)
 {
@@ -272,6 +339,9 @@ static void toy_stream_orphan_data(struct kunit *test)
 static struct kunit_case toy_stream_close_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_passive_close, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_active_close, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_stream_half_close_timer, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_stream_half_close_late_timer,
+			 toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_simultaneous_close, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_reset, toy_sides_gen_params),
 	KUNIT_CASE(toy_stream_close_unread),

@@ -802,6 +802,35 @@ void toy_conn_goto(struct toy_conn *c, int state)
 	}
 }
 
+/**
+ * toy_conn_expire_owned() - let the timer expire while the test owns the socket
+ * @c: the connection
+ *
+ * Takes lock_sock(), as a recvmsg() in progress holds it, and sets the
+ * timer to expire at once.  The timer finds the socket owned and leaves
+ * the expiry to release_sock() (toy_stream_release_cb()): whatever the
+ * test injects meanwhile waits in the backlog, and release_sock() runs
+ * that first, then the expiry.  The caller calls release_sock().
+ *
+ * Return: true once the expiry is deferred, false if the timer did not
+ * fire within TOY_KUNIT_WAIT (the socket stays owned either way).
+ */
+bool toy_conn_expire_owned(struct toy_conn *c)
+{
+	struct sock *sk = c->sock->sk;
+	struct toy_stream_sock *st = toy_st(sk);
+	unsigned long end = jiffies + TOY_KUNIT_WAIT;
+
+	lock_sock(sk);
+	sk_reset_timer(sk, &st->timer, jiffies);
+	while (!test_bit(TOY_TIMER_DEFERRED, &st->deferred)) {
+		if (time_after(jiffies, end))
+			return false;
+		usleep_range(1000, 2000);
+	}
+	return true;
+}
+
 /* Wait (bounded) until the socket leaves @state.  Return: jiffies then. */
 unsigned long toy_conn_wait_leave(struct toy_conn *c, int state,
 				  unsigned long timeout)

@@ -244,6 +244,7 @@ void toy_conn_shutdown(struct toy_conn *c, int state);
 void toy_conn_ack_all(struct toy_conn *c, int state);
 void toy_conn_fin(struct toy_conn *c, int state);
 void toy_conn_goto(struct toy_conn *c, int state);
+bool toy_conn_expire_owned(struct toy_conn *c);
 unsigned long toy_conn_wait_leave(struct toy_conn *c, int state,
 				  unsigned long timeout);
 bool toy_conn_wait(struct toy_conn *c, struct toy_seg *seg,

@@ -151,6 +151,49 @@ static void toy_stream_fast_retransmit(struct kunit *test)
 }
 
 /*
+ * A timeout that fires while the user owns the socket (a recvmsg(), say)
+ * runs from release_sock() - unless the timer was set again meanwhile.
+ * Here the ACK of the first of two segments waits in the backlog while
+ * the expiry is deferred: release_sock() takes the ACK first, which is
+ * progress and restarts the timeout, so the expiry is out of date, and
+ * resending the second segment then would be spurious (as TCP's
+ * tcp_release_cb() checks icsk_timeout).  The check holds only if no
+ * real timeout can have expired since the ACK: the case is skipped if
+ * the machine took TOY_RTO_MIN.
+ */
+static void toy_stream_rto_overtaken(struct kunit *test)
+{
+	struct toy_kunit_mib m0, m;
+	unsigned long acked;
+	struct toy_conn c;
+	bool deferred;
+
+	toy_conn_open(test, &c, 0);
+	toy_conn_heard(&c);	/* the timer is idle until data goes out */
+	toy_conn_write(&c, DATA_LEN, NULL);
+	toy_conn_write(&c, DATA_LEN, NULL);
+	toy_kunit_mib_read(toy_kunit_tn(), &m0);
+	deferred = toy_conn_expire_owned(&c);
+	acked = jiffies;
+	if (deferred)
+		KUNIT_EXPECT_EQ(test, toy_conn_send(&c, TOY_F_ACK, c.rcv_nxt,
+						    c.snd_una + DATA_LEN, 0),
+				NET_RX_SUCCESS);
+	release_sock(c.sock->sk);
+	toy_kunit_mib_read(toy_kunit_tn(), &m);
+	KUNIT_ASSERT_TRUE_MSG(test, deferred, "the timer did not fire in %d jiffies",
+			      TOY_KUNIT_WAIT);
+	if (time_after_eq(jiffies, acked + TOY_RTO_MIN))
+		kunit_skip(test, "TOY_RTO_MIN passed meanwhile: machine too slow");
+	KUNIT_EXPECT_EQ_MSG(test, m.v[TOY_MIB_TIMEOUTS] - m0.v[TOY_MIB_TIMEOUTS],
+			    0UL, "the out-of-date expiry ran");
+	KUNIT_EXPECT_EQ(test, m.v[TOY_MIB_RETRANSSEGS] -
+			m0.v[TOY_MIB_RETRANSSEGS], 0UL);
+	c.snd_una += DATA_LEN;
+	toy_conn_ack_all(&c, TOY_ESTABLISHED);
+}
+
+/*
  * SYN_SENT: an unanswered SYN is sent again, the same ISN, after the RTO
  * and then after twice as long.
  */
@@ -185,6 +228,7 @@ static void toy_stream_syn_retransmit(struct kunit *test)
 static struct kunit_case toy_stream_retransmit_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_rto, toy_sides_gen_params),
 	KUNIT_CASE(toy_stream_fast_retransmit),
+	KUNIT_CASE_PARAM(toy_stream_rto_overtaken, toy_sides_gen_params),
 	KUNIT_CASE(toy_stream_syn_retransmit),
 	{}
 };
