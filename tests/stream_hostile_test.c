@@ -557,22 +557,6 @@ TEST_F(stream, limit_sysctls_refuse_bad_values)
 	}
 }
 
-/* unshare -Urn: new user and network namespaces, root in them. */
-static int enter_userns_as_root(void)
-{
-	char map[32];
-
-	snprintf(map, sizeof(map), "0 %d 1", (int)getuid());
-	/* setresuid() made us undumpable, which makes /proc/self root's. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) ||
-	    unshare(CLONE_NEWUSER | CLONE_NEWNET) ||
-	    write_file("/proc/self/uid_map", map) ||
-	    write_file("/proc/self/setgroups", "deny"))
-		return -1;
-	snprintf(map, sizeof(map), "0 %d 1", (int)getgid());
-	return write_file("/proc/self/gid_map", map);
-}
-
 static void foreign_ns_child(void *arg, void *out)
 {
 	int *res = out;

@@ -6,6 +6,8 @@
  *
  * All tests are skipped when af_toy.ko is not loaded.
  */
+#include <grp.h>
+#include <linux/if_packet.h>
 #include <linux/sockios.h>
 
 #define TOY_ONLY
@@ -339,6 +341,269 @@ TEST_F(dgram, proc_net_toy_snmp_format)
 		nvals++;
 	}
 	ASSERT_EQ(27, nvals);
+}
+
+/* ---- hand-made frames: the receive checks ----------------------------- */
+
+/*
+ * A frame nobody's socket made: built here and sent with a packet socket
+ * on toy0, which loops it back to the receive path like its own.  So it
+ * can be anything, as from a broken or hostile node - and anybody with
+ * CAP_NET_RAW over a namespace (root in "unshare -Urn") can send it.
+ * toy_skb_validate() must drop what is malformed and count it, as IP
+ * does (IpInHdrErrors, UdpInCsumErrors); KUnit's toy_skb suite checks
+ * the same function frame by frame, these check it end to end.  Each
+ * test runs in a network namespace of its own, so that the counters move
+ * only for its frames.
+ */
+struct raw_frame {
+	struct toyhdr h;
+	char payload[64];
+};
+
+#define RAW_SPORT	7
+#define RAW_MSG		"hello"
+
+/* RFC 1071, over the bytes as they lie in memory. */
+static uint16_t inet_csum(const void *p, size_t len)
+{
+	const uint16_t *w = p;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *w++;
+	if (len)
+		sum += *(const uint8_t *)w;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A well-formed datagram frame for 127.0.0.1:@dport.  Returns its length. */
+static size_t raw_dgram(struct raw_frame *f, uint16_t dport)
+{
+	size_t n = strlen(RAW_MSG);
+
+	memset(f, 0, sizeof(*f));
+	f->h.version = TOY_VERSION;
+	f->h.type = TOY_TYPE_DGRAM;
+	f->h.flags = TOY_F_DATA;
+	f->h.sport = htons(RAW_SPORT);
+	f->h.dport = htons(dport);
+	f->h.saddr = htonl(INADDR_LOOPBACK);
+	f->h.daddr = htonl(INADDR_LOOPBACK);
+	f->h.len = htons(n);
+	memcpy(f->payload, RAW_MSG, n);
+	f->h.check = inet_csum(f, TOY_HDR_LEN + n);
+	return TOY_HDR_LEN + n;
+}
+
+/*
+ * A namespace of our own, a socket bound to 127.0.0.1:*port there, and a
+ * packet socket on its toy0 (*ps; -1 without CAP_NET_RAW: the caller skips).
+ */
+static int raw_setup(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(dgram) *self, uint16_t *port, int *ps)
+{
+	ASSERT_OK(enter_netns(&self->f));
+	*ps = socket(AF_PACKET, SOCK_DGRAM, 0);
+	if (*ps >= 0)
+		track_fd(_metadata, self, *ps);
+	else
+		ASSERT_TRUE(errno == EPERM || errno == EACCES);
+	return new_bound(_metadata, self, port);
+}
+
+static void raw_send(struct __test_metadata *_metadata, int ps,
+		     const void *frame, size_t len)
+{
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_TOY),
+		.sll_ifindex = (int)if_nametoindex(TOY_DEV),
+	};
+
+	ASSERT_LT(0, ll.sll_ifindex);
+	ASSERT_EQ((ssize_t)len, sendto(ps, frame, len, 0, SA(&ll), sizeof(ll)));
+}
+
+/*
+ * What became of the frame just sent: 'D' delivered to @fd, 'H' counted in
+ * HdrErrors, 'C' in InCsumErrors (from @hdr0 and @csum0), or 0 if nothing
+ * happened within WAIT_MS.
+ */
+static char raw_fate(int fd, long long hdr0, long long csum0)
+{
+	long long deadline = now_ms() + WAIT_MS;
+
+	do {
+		if (poll_mask(fd) & POLLIN)
+			return 'D';
+		if (snmp_get(TOY_PROC_SNMP, "Toy:", "HdrErrors") > hdr0)
+			return 'H';
+		if (snmp_get(TOY_PROC_SNMP, "Toy:", "InCsumErrors") > csum0)
+			return 'C';
+		tiny_pause();
+	} while (now_ms() < deadline);
+	return 0;
+}
+
+/* Send @len bytes of @f to @fd's port; expect @fate, and nothing else. */
+static void raw_expect(struct __test_metadata *_metadata, int ps, int fd,
+		       const struct raw_frame *f, size_t len, char fate)
+{
+	long long hdr0 = snmp_get(TOY_PROC_SNMP, "Toy:", "HdrErrors");
+	long long csum0 = snmp_get(TOY_PROC_SNMP, "Toy:", "InCsumErrors");
+	char got;
+
+	ASSERT_LE(0, hdr0);
+	ASSERT_LE(0, csum0);
+	raw_send(_metadata, ps, f, len);
+	got = raw_fate(fd, hdr0, csum0);
+	if (got != fate)
+		TH_LOG("frame of %zu bytes: expected '%c', got '%c' (D delivered, H HdrErrors, C InCsumErrors, 0 nothing)",
+		       len, fate, got ? got : '0');
+	ASSERT_EQ(fate, got);
+	if (fate != 'D')
+		ASSERT_EQ(0, poll_mask(fd) & POLLIN);
+}
+
+#define RAW_SETUP(port, ps, fd)						\
+	do {								\
+		fd = raw_setup(_metadata, self, &port, &ps);		\
+		if (ps < 0)						\
+			SKIP(return, "no CAP_NET_RAW for a packet socket"); \
+	} while (0)
+
+/* The frame built here is right: it is delivered, from its port. */
+TEST_F(dgram, raw_frame_delivered)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	struct raw_frame f;
+	uint16_t port;
+	char buf[64];
+	int ps, fd;
+
+	RAW_SETUP(port, ps, fd);
+	raw_expect(_metadata, ps, fd, &f, raw_dgram(&f, port), 'D');
+	ASSERT_EQ((ssize_t)strlen(RAW_MSG),
+		  recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, SA(&from), &flen));
+	ASSERT_EQ(0, memcmp(buf, RAW_MSG, strlen(RAW_MSG)));
+	ASSERT_EQ(RAW_SPORT, sa_port(&from));
+}
+
+/* One payload bit flipped: InCsumErrors, not delivered. */
+TEST_F(dgram, raw_bad_checksum_dropped)
+{
+	struct raw_frame f;
+	uint16_t port;
+	size_t len;
+	int ps, fd;
+
+	RAW_SETUP(port, ps, fd);
+	len = raw_dgram(&f, port);
+	f.payload[1] ^= 0x10;
+	raw_expect(_metadata, ps, fd, &f, len, 'C');
+}
+
+/* Shorter than a header: HdrErrors. */
+TEST_F(dgram, raw_short_frame_dropped)
+{
+	struct raw_frame f;
+	uint16_t port;
+	int ps, fd;
+
+	RAW_SETUP(port, ps, fd);
+	raw_dgram(&f, port);
+	raw_expect(_metadata, ps, fd, &f, TOY_HDR_LEN - 4, 'H');
+}
+
+/* A length field beyond the frame's end: HdrErrors (nothing past the end is read). */
+TEST_F(dgram, raw_length_beyond_frame_dropped)
+{
+	struct raw_frame f;
+	uint16_t port;
+	size_t len;
+	int ps, fd;
+
+	RAW_SETUP(port, ps, fd);
+	len = raw_dgram(&f, port);
+	f.h.len = htons(strlen(RAW_MSG) + 1);
+	f.h.check = 0;
+	f.h.check = inet_csum(&f, len);	/* a right sum: only the length lies */
+	raw_expect(_metadata, ps, fd, &f, len, 'H');
+}
+
+/* An unknown version, or a reserved field not zero: HdrErrors. */
+TEST_F(dgram, raw_bad_version_or_reserved_dropped)
+{
+	struct raw_frame f;
+	uint16_t port;
+	size_t len;
+	int ps, fd;
+
+	RAW_SETUP(port, ps, fd);
+	len = raw_dgram(&f, port);
+	f.h.version = TOY_VERSION + 1;
+	f.h.check = 0;
+	f.h.check = inet_csum(&f, len);
+	raw_expect(_metadata, ps, fd, &f, len, 'H');
+	len = raw_dgram(&f, port);
+	f.h.reserved = 1;
+	f.h.check = 0;
+	f.h.check = inet_csum(&f, len);
+	raw_expect(_metadata, ps, fd, &f, len, 'H');
+}
+
+/*
+ * Bytes after the payload the header announces (a link's padding, say)
+ * are cut off, as IP trims to its total length: the datagram is the five
+ * bytes, and the checksum covers only them.
+ */
+TEST_F(dgram, raw_trailing_bytes_trimmed)
+{
+	struct raw_frame f;
+	uint16_t port;
+	char buf[64];
+	size_t len;
+	int ps, fd;
+
+	RAW_SETUP(port, ps, fd);
+	len = raw_dgram(&f, port);
+	memset(f.payload + strlen(RAW_MSG), 0xA5, 16);
+	raw_expect(_metadata, ps, fd, &f, len + 16, 'D');
+	ASSERT_EQ((ssize_t)strlen(RAW_MSG),
+		  recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC));
+}
+
+/*
+ * The same, from a user who is nobody on the machine: in a user and a
+ * network namespace of its own (unshare -Urn) it has CAP_NET_RAW over
+ * its own toy0, so it can send any frame there.  A damaged one is
+ * dropped and counted, and a good one still delivered.
+ */
+TEST_F(dgram, raw_frames_from_unprivileged_user_namespace)
+{
+	struct raw_frame f;
+	uint16_t port;
+	size_t len;
+	int ps, fd;
+
+	if (getuid() != 0)
+		SKIP(return, "needs root, to become nobody");
+	ASSERT_OK(setgroups(0, NULL));
+	ASSERT_OK(setresgid(65534, 65534, 65534));
+	ASSERT_OK(setresuid(65534, 65534, 65534));
+	if (enter_userns_as_root())
+		SKIP(return, "no user namespace for nobody: %s",
+		     strerror(errno));
+	fd = raw_setup(_metadata, self, &port, &ps);
+	ASSERT_LE(0, ps);	/* root of its namespaces: CAP_NET_RAW there */
+	len = raw_dgram(&f, port);
+	f.payload[1] ^= 0x10;
+	raw_expect(_metadata, ps, fd, &f, len, 'C');
+	raw_expect(_metadata, ps, fd, &f, raw_dgram(&f, port), 'D');
 }
 
 /* ---- toy0 -------------------------------------------------------------- */

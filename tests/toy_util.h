@@ -31,6 +31,7 @@
 #include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -620,6 +621,26 @@ static inline int enter_netns(const struct fam *f)
 	if (!f->toy && if_up("lo"))
 		return -1;
 	return 0;
+}
+
+/*
+ * unshare -Urn: new user and network namespaces, the caller root in them
+ * (uid and gid 0 mapped to its own).  After a setresuid() the process is
+ * not dumpable, which makes /proc/self root's: it is made dumpable again
+ * to write its maps.
+ */
+static inline int enter_userns_as_root(void)
+{
+	char map[32];
+
+	snprintf(map, sizeof(map), "0 %d 1", (int)getuid());
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) ||
+	    unshare(CLONE_NEWUSER | CLONE_NEWNET) ||
+	    write_file("/proc/self/uid_map", map) ||
+	    write_file("/proc/self/setgroups", "deny"))
+		return -1;
+	snprintf(map, sizeof(map), "0 %d 1", (int)getgid());
+	return write_file("/proc/self/gid_map", map);
 }
 
 /* The state letter of thread @tid of this process (R, S, D, ...). */
