@@ -85,19 +85,20 @@ tests() {
 	esac
 }
 
-# stub_function FILE FUNCTION STUB: the function's body becomes STUB.
-# The function is found by its definition line "...FUNCTION(" and ends at
-# the next "}" in column 0 (kernel style).
+# stub_function FILE FUNCTION BODY: the function's body becomes the text
+# in the file BODY.  The function is found by its definition line
+# "...FUNCTION(" and ends at the next "}" in column 0 (kernel style).
 stub_function() {
-	local file=$1 fn=$2 stub=$3
+	local file=$1 fn=$2 body=$3
 
 	grep -q "^[a-z].*[ *]$fn(" "$file" || die "$fn not found in $file"
-	awk -v fn="$fn" -v stub="$stub" '
+	awk -v fn="$fn" -v body="$body" '
 		state == 0 && $0 ~ "^[a-z].*[ *]" fn "\\(" { state = 1 }
 		state == 1 && /^\{/ {
 			print
-			print "\t/* Lab 7: write this function (docs/lab/07-implement.md). */"
-			print "\t" stub
+			print "\t/* Lab 7: yours to write (docs/lab/07-implement.md). */"
+			while ((getline line < body) > 0)
+				print line
 			state = 2
 			next
 		}
@@ -108,15 +109,25 @@ stub_function() {
 
 # start EXERCISE [TREE]
 start() {
-	local f tree=${2:-$top} file fn stub
+	local f tree=${2:-$top} file fn body rc
 
 	f=$(spec "$1")
 	case $1 in
 	07-*)
 		file=$(sed -n 's/^file[[:space:]]\+//p' "$f")
 		fn=$(sed -n 's/^function[[:space:]]\+//p' "$f")
-		stub=$(sed -n 's/^stub[[:space:]]\+//p' "$f")
-		stub_function "$tree/$file" "$fn" "$stub" || return 1
+		# The stub: one "stub" line, or a "skeleton" file of C (a
+		# part of the body kept, the rest left to write).
+		body=$(mktemp)
+		if grep -q '^skeleton[[:space:]]' "$f"; then
+			cat "$labdir/exercises/$(sed -n 's/^skeleton[[:space:]]\+//p' "$f")" >"$body"
+		else
+			printf '\t%s\n' "$(sed -n 's/^stub[[:space:]]\+//p' "$f")" >"$body"
+		fi
+		stub_function "$tree/$file" "$fn" "$body"
+		rc=$?
+		rm -f "$body"
+		[ $rc -eq 0 ] || return 1
 		echo "lab 7: $fn() in $file is now a stub; write it, then: make grade LAB=${1}"
 		;;
 	08-*)
