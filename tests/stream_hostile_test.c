@@ -384,7 +384,7 @@ static int flood_one(const struct flood *fl, struct flood_seen *seen,
 	int l, i, p;
 	char c;
 
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+	if (toy_unshare(CLONE_NEWUSER | CLONE_NEWNET))
 		return 1;
 	l = fam_socket(&fl->f, SOCK_STREAM);
 	if (l < 0 || fam_bind(&fl->f, l, INADDR_LOOPBACK, 0) || listen(l, 4096))

@@ -112,7 +112,7 @@ static void __attribute__((constructor)) nodes_probe_veth(void)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0)
-		_exit(unshare(CLONE_NEWNET) ||
+		_exit(toy_unshare(CLONE_NEWNET) ||
 		      nodes_sh("ip link add va type veth peer name vb 2>/dev/null"));
 	nodes_have_veth = pid > 0 && waitpid(pid, &st, 0) == pid &&
 			  WIFEXITED(st) && WEXITSTATUS(st) == 0;
@@ -134,9 +134,9 @@ static inline int fam_two_nodes(struct fam *f, char *why, size_t n)
 		snprintf(why, n, "no veth pair can be made here (this kernel has no veth, or not root)");
 		return -1;
 	}
-	if (unshare(CLONE_NEWNET) ||
+	if (toy_unshare(CLONE_NEWNET) ||
 	    (here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 ||
-	    unshare(CLONE_NEWNET) ||
+	    toy_unshare(CLONE_NEWNET) ||
 	    (peer = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 ||
 	    setns(here, CLONE_NEWNET)) {
 		snprintf(why, n, "cannot make two network namespaces: %s",

@@ -406,6 +406,50 @@ __attribute__((constructor)) static void toy_make_it_fail(void)
 	pthread_atfork(NULL, NULL, toy_fail_in_child);
 }
 
+/*
+ * unshare() with this task's fault injection held off.  Setting up a
+ * namespace is the kernel's work, not AF_TOY's, and one of its failures
+ * is loud by design: a sysctl table that cannot be registered (say
+ * net.ipv4.conf.lo in a new network namespace) dumps the stack in
+ * __register_sysctl_table(), which the VM's kernel-log check rightly
+ * counts as a report.  So the namespace is made with allocations
+ * succeeding, and injection, if it was on, is back on at once.  The knob
+ * is a file: opening it allocates, and may itself fail while injection
+ * is on, hence the retries.  toy_make_it_fail_knob(-1) reads the knob (1
+ * or 0), toy_make_it_fail_knob(0 or 1) sets it; -1 if the file failed
+ * every time.
+ */
+static inline int toy_make_it_fail_knob(int fail)
+{
+	const char *knob = "/proc/self/make-it-fail";
+	char now[8];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (fail < 0 && read_file(knob, now, sizeof(now)) > 0)
+			return now[0] == '1';
+		if (fail >= 0 && !write_file(knob, fail ? "1" : "0"))
+			return fail;
+	}
+	return -1;
+}
+
+static inline int toy_unshare(int flags)
+{
+	int was = 0, ret, err;
+
+	if (getenv("TOY_MAKE_IT_FAIL") && toy_make_it_fail_knob(-1) == 1) {
+		was = 1;
+		toy_make_it_fail_knob(0);
+	}
+	ret = unshare(flags);
+	err = errno;
+	if (was)
+		toy_make_it_fail_knob(1);
+	errno = err;
+	return ret;
+}
+
 static inline int read_range(const char *path, int *lo, int *hi)
 {
 	char buf[64];
@@ -616,7 +660,7 @@ static inline int if_up(const char *name)
  */
 static inline int enter_netns(const struct fam *f)
 {
-	if (unshare(CLONE_NEWNET))
+	if (toy_unshare(CLONE_NEWNET))
 		return -1;
 	if (!f->toy && if_up("lo"))
 		return -1;
@@ -635,7 +679,7 @@ static inline int enter_userns_as_root(void)
 
 	snprintf(map, sizeof(map), "0 %d 1", (int)getuid());
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) ||
-	    unshare(CLONE_NEWUSER | CLONE_NEWNET) ||
+	    toy_unshare(CLONE_NEWUSER | CLONE_NEWNET) ||
 	    write_file("/proc/self/uid_map", map) ||
 	    write_file("/proc/self/setgroups", "deny"))
 		return -1;
