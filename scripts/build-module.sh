@@ -30,5 +30,12 @@ if [ -d "$top/kunit" ]; then
 	cp -p "$top"/kunit/*.[ch] "$out/kunit/" 2>/dev/null || true
 fi
 
-make -s -C "$kdir" M="$out" W=1 "$@" modules >&2
+# One compiler per CPU, unless a parent make already shares out jobs: a
+# -j here would then turn its jobserver off, with a warning.
+jobs=()
+case " ${MAKEFLAGS:-} " in
+*jobserver* | *" -j"*) ;;
+*) jobs=(-j"$(nproc)") ;;
+esac
+make -s "${jobs[@]}" -C "$kdir" M="$out" W=1 "$@" modules >&2
 echo "$out/af_toy.ko"

@@ -190,7 +190,7 @@ grade() {
 	out=$tree/build/logs/grade-$1.log
 	build "$tree" "$out.build" ||
 		{ cat "$out.build"; echo "grade: 0 (the module does not build without warnings)"; return 1; }
-	(cd "$tree" && make -s -C tests >/dev/null) || die "the test programs do not build"
+	(cd "$tree" && make -s -j"$(nproc)" -C tests >/dev/null) || die "the test programs do not build"
 	mapfile -t suites < <(tests "$1" | awk '{ print $2 }' | sort -u)
 	echo "lab-exercise.sh: $1 on $kernel: running ${suites[*]} (output in $out)"
 	run_suites "$tree" "$out" "${suites[@]}"
@@ -227,7 +227,7 @@ check() {
 			rc=1
 			continue
 		fi
-		make -s -C "$scratch/tree/tests" >/dev/null 2>&1
+		make -s -j"$(nproc)" -C "$scratch/tree/tests" >/dev/null 2>&1
 		SECONDS=0
 		mapfile -t suites < <(tests "$ex" | awk '{ print $2 }' | sort -u)
 		run_suites "$scratch/tree" "$scratch/out" "${suites[@]}"
@@ -252,7 +252,7 @@ check() {
 		mapfile -t suites < <(for ex in $(list); do tests "$ex"; done |
 			awk '{ print $2 }' | sort -u)
 		if ! build "$scratch/tree" "$scratch/build.log" ||
-			! make -s -C "$scratch/tree/tests" >/dev/null 2>&1; then
+			! make -s -j"$(nproc)" -C "$scratch/tree/tests" >/dev/null 2>&1; then
 			echo "not ok - lab exercises: the tree itself does not build"
 			return 1
 		fi
