@@ -6,6 +6,9 @@
  * answer.  Every test here failed, hung or misbehaved on the code the
  * review read.
  *
+ *   A1  an unprivileged user who forges acknowledgments onto a stream
+ *       (stale, for data never sent, shrinking the window) from a packet
+ *       socket in its own user namespace loses it no byte
  *   A3  an unprivileged flood of orphans and unaccepted children, from
  *       several user namespaces at once, stops at the protocol's memory
  *       and orphan limits, which those namespaces cannot see or raise;
@@ -21,6 +24,8 @@
  * No fixed sleeps: every wait is poll() or a bounded loop (WAIT_MS).
  */
 #include <grp.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -750,6 +755,220 @@ TEST_F(stream, memory_charged_to_the_creators_cgroup)
 	rmdir(cg);
 	TH_LOG("cgroup sock memory with 512 KiB unread: %ld bytes", sock);
 	EXPECT_LE(256L << 10, sock);
+}
+
+/* ---- A1: forged acknowledgments ---------------------------------------- */
+
+#define FORGE_BYTES	(2 << 20)
+#define FORGE_SEED	0xa1
+
+struct forge_xfer {
+	int fd;
+	_Atomic int done;
+	long long bytes;	/* written, or read intact and in order */
+	long long bad_off;	/* the reader: first byte that differs, or -1 */
+	int err;
+};
+
+static void *forge_writer(void *arg)
+{
+	struct forge_xfer *x = arg;
+	static char buf[16384];
+	ssize_t n;
+
+	while (x->bytes < FORGE_BYTES) {
+		size_t len = sizeof(buf);
+
+		if (len > (size_t)(FORGE_BYTES - x->bytes))
+			len = FORGE_BYTES - x->bytes;
+		pat_fill(buf, len, FORGE_SEED, x->bytes);
+		n = send(x->fd, buf, len, MSG_NOSIGNAL);
+		if (n <= 0) {
+			x->err = n < 0 ? errno : EPIPE;
+			break;
+		}
+		x->bytes += n;
+	}
+	shutdown(x->fd, SHUT_WR);
+	x->done = 1;
+	return NULL;
+}
+
+static void *forge_reader(void *arg)
+{
+	struct forge_xfer *x = arg;
+	static char buf[16384];
+	ssize_t n;
+
+	x->bad_off = -1;
+	while ((n = recv(x->fd, buf, sizeof(buf), 0)) > 0) {
+		long long bad = pat_check(buf, n, FORGE_SEED, x->bytes);
+
+		if (bad >= 0 && x->bad_off < 0)
+			x->bad_off = bad;
+		x->bytes += n;
+	}
+	if (n < 0)
+		x->err = errno;
+	x->done = 1;
+	return NULL;
+}
+
+struct forge_res {
+	int stage;		/* 0: done; else the step that failed */
+	int err;		/* errno of that step */
+	int forged;		/* frames forged and sent */
+	struct forge_xfer w, r;
+};
+
+/*
+ * Send @ack, seen from the server to the client, three times forged: an
+ * ACK for data long acknowledged, one for data never sent, and one that
+ * looks newer (its sequence number one ahead) and closes the window.
+ * Each with a right checksum: the receive path takes them as real.
+ */
+static int forge_acks(int ps, const struct sockaddr_ll *ll,
+		      const struct toyhdr *ack)
+{
+	struct toyhdr f[3];
+	int i, sent = 0;
+
+	for (i = 0; i < 3; i++) {
+		f[i] = *ack;
+		f[i].flags = TOY_F_ACK;
+		f[i].len = 0;
+		f[i].window = 0;
+	}
+	f[0].ack = htonl(ntohl(ack->ack) - (1U << 20));
+	f[1].ack = htonl(ntohl(ack->ack) + (1U << 24));
+	f[2].seq = htonl(ntohl(ack->seq) + 1);
+	for (i = 0; i < 3; i++) {
+		f[i].check = 0;
+		f[i].check = inet_csum(&f[i], TOY_HDR_LEN);
+		if (sendto(ps, &f[i], TOY_HDR_LEN, 0, (const struct sockaddr *)ll,
+			   sizeof(*ll)) == TOY_HDR_LEN)
+			sent++;
+	}
+	return sent;
+}
+
+/* Connect a client and a server in this namespace: *@c, *@s. */
+static int forge_pair(const struct fam *f, int *c, int *s)
+{
+	int l = fam_socket(f, SOCK_STREAM), port;
+
+	if (l < 0 || fam_bind(f, l, INADDR_LOOPBACK, 0) || listen(l, 1))
+		return -1;
+	port = local_port(l);
+	*c = fam_socket(f, SOCK_STREAM);
+	if (*c < 0 || fam_connect(f, *c, INADDR_LOOPBACK, port))
+		return -1;
+	*s = accept(l, NULL, NULL);
+	close(l);
+	return *s < 0 ? -1 : 0;
+}
+
+/*
+ * As nobody, in a user and network namespace of its own (so root there,
+ * with CAP_NET_RAW over its toy0): a stream moves 2 MiB while a packet
+ * socket on toy0 watches every ACK the server sends and answers each with
+ * three forged ones.
+ */
+static void forge_child(void *arg, void *out)
+{
+	const struct fam *f = arg;
+	struct forge_res *res = out;
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_TOY),
+	};
+	pthread_t wt, rt;
+	int ps, c, s, cport, sport;
+	long long end;
+
+	res->stage = 1;
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534) || enter_userns_as_root())
+		goto fail;
+	res->stage = 2;
+	ll.sll_ifindex = (int)if_nametoindex(TOY_DEV);
+	ps = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK, htons(ETH_P_TOY));
+	if (ps < 0 || !ll.sll_ifindex ||
+	    bind(ps, (struct sockaddr *)&ll, sizeof(ll)))
+		goto fail;
+	res->stage = 3;
+	if (forge_pair(f, &c, &s))
+		goto fail;
+	cport = local_port(c);
+	sport = local_port(s);
+	res->w.fd = c;
+	res->r.fd = s;
+	res->stage = 4;
+	if (pthread_create(&wt, NULL, forge_writer, &res->w))
+		goto fail;
+	if (pthread_create(&rt, NULL, forge_reader, &res->r)) {
+		pthread_join(wt, NULL);
+		goto fail;
+	}
+	/* Until the reader has it all; bounded (ten times what the debug
+	 * kernel needs), for a stream that stalls.
+	 */
+	end = now_ms() + 6 * WAIT_MS;
+	while (!res->r.done && now_ms() < end) {
+		struct toyhdr h;
+
+		if (!(wait_fd(ps, POLLIN, 100) & POLLIN))
+			continue;
+		if (recv(ps, &h, sizeof(h), 0) != TOY_HDR_LEN ||
+		    h.type != TOY_TYPE_STREAM || !(h.flags & TOY_F_ACK) ||
+		    ntohs(h.sport) != sport || ntohs(h.dport) != cport)
+			continue;
+		res->forged += forge_acks(ps, &ll, &h);
+	}
+	if (!res->r.done) {	/* stalled: end it; the counts say so */
+		shutdown(c, SHUT_RDWR);
+		shutdown(s, SHUT_RDWR);
+	}
+	pthread_join(wt, NULL);
+	pthread_join(rt, NULL);
+	res->stage = 0;
+	return;
+fail:
+	res->err = errno;
+}
+
+/*
+ * A1, from the attacker's side.  Anybody can make a user and a network
+ * namespace and be root there, with a packet socket on its toy0 that sees
+ * every frame of the streams in it and can send any frame.  Acknowledgments
+ * forged that way - for data acknowledged long ago, for data never sent,
+ * closing the window - must neither lose, corrupt nor stall the stream:
+ * the first two are ignored, and the window's right edge never moves back
+ * (toy_stream_update_window()).  The stream carries every byte, intact and
+ * in order, to its end.
+ */
+TEST_F_TIMEOUT(stream, forged_acks_from_a_user_namespace_lose_nothing, 600)
+{
+	struct forge_res res;
+
+	if (!variant->toy)
+		SKIP(return, "AF_TOY frames, built by hand");
+	if (getuid() != 0)
+		SKIP(return, "needs root, to become nobody");
+	ASSERT_OK(run_in_child(forge_child, &self->f, &res, sizeof(res)));
+	if (res.stage == 1)
+		SKIP(return, "no user namespace for nobody: %s",
+		     strerror(res.err));
+	TH_LOG("forged %d ACKs; sent %lld bytes, read %lld", res.forged,
+	       res.w.bytes, res.r.bytes);
+	ASSERT_EQ(0, res.stage) TH_LOG("step %d: %s", res.stage,
+				       strerror(res.err));
+	EXPECT_LE(30, res.forged);	/* the attack did happen */
+	EXPECT_EQ(0, res.w.err);
+	EXPECT_EQ(0, res.r.err);
+	EXPECT_EQ(FORGE_BYTES, res.w.bytes);
+	EXPECT_EQ(FORGE_BYTES, res.r.bytes);
+	EXPECT_EQ(-1, res.r.bad_off);
 }
 
 TEST_HARNESS_MAIN

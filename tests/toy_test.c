@@ -364,21 +364,6 @@ struct raw_frame {
 #define RAW_SPORT	7
 #define RAW_MSG		"hello"
 
-/* RFC 1071, over the bytes as they lie in memory. */
-static uint16_t inet_csum(const void *p, size_t len)
-{
-	const uint16_t *w = p;
-	uint32_t sum = 0;
-
-	for (; len > 1; len -= 2)
-		sum += *w++;
-	if (len)
-		sum += *(const uint8_t *)w;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* After a header field was changed on purpose: a right sum again. */
 static void raw_resum(struct raw_frame *f, size_t len)
 {

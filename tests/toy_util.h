@@ -356,6 +356,24 @@ static inline ssize_t recvfrom_wait(int fd, void *buf, size_t n, int flags,
 	return recvfrom(fd, buf, n, flags | MSG_DONTWAIT, SA(ss), len);
 }
 
+/*
+ * The Internet checksum (RFC 1071) over the bytes as they lie in memory:
+ * what a frame's check field holds, for tests that build frames by hand.
+ */
+static inline uint16_t inet_csum(const void *p, size_t len)
+{
+	const uint16_t *w = p;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *w++;
+	if (len)
+		sum += *(const uint8_t *)w;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
 /* ---- files ------------------------------------------------------------- */
 
 static inline int read_file(const char *path, char *buf, size_t n)
