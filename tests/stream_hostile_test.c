@@ -907,6 +907,7 @@ static void forge_child(void *arg, void *out)
 	if (pthread_create(&wt, NULL, forge_writer, &res->w))
 		goto fail;
 	if (pthread_create(&rt, NULL, forge_reader, &res->r)) {
+		shutdown(c, SHUT_RDWR);	/* nobody reads: unblock the writer */
 		pthread_join(wt, NULL);
 		goto fail;
 	}
@@ -942,10 +943,12 @@ fail:
  * namespace and be root there, with a packet socket on its toy0 that sees
  * every frame of the streams in it and can send any frame.  Acknowledgments
  * forged that way - for data acknowledged long ago, for data never sent,
- * closing the window - must neither lose, corrupt nor stall the stream:
- * the first two are ignored, and the window's right edge never moves back
- * (toy_stream_update_window()).  The stream carries every byte, intact and
- * in order, to its end.
+ * closing the window - must neither lose, corrupt nor stall the stream.
+ * What each one does is KUnit's to show, segment by segment: the first
+ * two are ignored (toy_stream_state_test's "ACK of unsent" rows,
+ * toy_loss_window_stale), and the window's right edge never moves back
+ * (toy_loss_window_stale).  Here, end to end, from a real unprivileged
+ * user: the stream carries every byte, intact and in order, to its end.
  */
 TEST_F_TIMEOUT(stream, forged_acks_from_a_user_namespace_lose_nothing, 600)
 {

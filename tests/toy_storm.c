@@ -1367,10 +1367,11 @@ static int storm_proc(int proc, int nthreads, long long end, uint64_t seed,
  * number of users passes zero the kernel rewrites its own code (the static
  * key netstamp_needed_key, patched with int3).  Hundreds of rewrites under
  * heavy traffic once crashed the 6.12 guest under TCG with "Oops: int3" at
- * the patch site in netif_rx_internal() - a CPU saw the int3 after the
- * patch was done, which the kernel's protocol excludes on real CPUs - and
- * not in AF_TOY's code.  With one user held, the storm's calls only move
- * the count, and still reach AF_TOY's sockets as before.
+ * the patch site in netif_rx_internal(): a CPU took an int3 that the
+ * patching had already retired.  That points at the emulator's handling
+ * of code modified under a running CPU, not at AF_TOY's code (read from
+ * the trace; not reproduced).  With one user held, the storm's calls only
+ * move the count, and still reach AF_TOY's sockets as before.
  */
 static void hold_timestamping(void)
 {

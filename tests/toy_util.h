@@ -411,9 +411,25 @@ static inline int write_file(const char *path, const char *s)
  * locked in memory first, so that no page of them has to be read again
  * from the guest's 9p root while allocations fail.
  */
+static int toy_failing;	/* this process set its make-it-fail */
+
+/*
+ * Set this task's make-it-fail.  The knob is a file: opening it allocates,
+ * and may itself fail while injection is on, hence the retries.
+ */
+static inline int toy_set_make_it_fail(int on)
+{
+	int i;
+
+	for (i = 0; i < 100; i++)
+		if (!write_file("/proc/self/make-it-fail", on ? "1" : "0"))
+			return 0;
+	return -1;
+}
+
 static void toy_fail_in_child(void)
 {
-	write_file("/proc/self/make-it-fail", "1");
+	toy_failing = !toy_set_make_it_fail(1);
 }
 
 __attribute__((constructor)) static void toy_make_it_fail(void)
@@ -431,39 +447,18 @@ __attribute__((constructor)) static void toy_make_it_fail(void)
  * net.ipv4.conf.lo in a new network namespace) dumps the stack in
  * __register_sysctl_table(), which the VM's kernel-log check rightly
  * counts as a report.  So the namespace is made with allocations
- * succeeding, and injection, if it was on, is back on at once.  The knob
- * is a file: opening it allocates, and may itself fail while injection
- * is on, hence the retries.  toy_make_it_fail_knob(-1) reads the knob (1
- * or 0), toy_make_it_fail_knob(0 or 1) sets it; -1 if the file failed
- * every time.
+ * succeeding, and injection, if it was on, is back on at once.
  */
-static inline int toy_make_it_fail_knob(int fail)
-{
-	const char *knob = "/proc/self/make-it-fail";
-	char now[8];
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if (fail < 0 && read_file(knob, now, sizeof(now)) > 0)
-			return now[0] == '1';
-		if (fail >= 0 && !write_file(knob, fail ? "1" : "0"))
-			return fail;
-	}
-	return -1;
-}
-
 static inline int toy_unshare(int flags)
 {
-	int was = 0, ret, err;
+	int ret, err;
 
-	if (getenv("TOY_MAKE_IT_FAIL") && toy_make_it_fail_knob(-1) == 1) {
-		was = 1;
-		toy_make_it_fail_knob(0);
-	}
+	if (toy_failing)
+		toy_set_make_it_fail(0);
 	ret = unshare(flags);
 	err = errno;
-	if (was)
-		toy_make_it_fail_knob(1);
+	if (toy_failing)
+		toy_set_make_it_fail(1);
 	errno = err;
 	return ret;
 }
