@@ -143,7 +143,8 @@ grade:
 	scripts/lab-exercise.sh grade $(LAB)
 
 # docs/diagrams/: the structures and the operation tables, drawn from the
-# built module (make check fails if the committed .dot files drift).
+# built module, and one datagram's and one segment's runtime path, traced
+# with function_graph in a VM (make check fails if any of them drifts).
 diagrams:
 	scripts/diagrams.sh
 

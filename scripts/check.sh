@@ -183,7 +183,8 @@ static_checks() {
 	# man/toy.7, and the user ABI structs' holes and sizes (pahole)
 	tap_checks "man page checks" scripts/man-check.sh man-check
 	tap_checks "user ABI structs" scripts/abi-check.sh abi-check
-	# docs/diagrams/*.dot, drawn again from the built module
+	# docs/diagrams/*.dot, drawn again from the built module (the runtime
+	# paths from their traced .txt: tests/path_test.sh traces them again)
 	tap_checks "diagrams" scripts/diagrams.sh diagrams --check
 
 	# The README's DKMS and "make install" commands, on scratch trees:
