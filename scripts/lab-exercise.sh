@@ -10,8 +10,8 @@
 #                                            print the weighted grade
 #   scripts/lab-exercise.sh score EXERCISE LOG   grade the output of a
 #                                            run of the suites
-#   scripts/lab-exercise.sh check [LOG]      for CI, on scratch copies of
-#                                            the tree (see below)
+#   scripts/lab-exercise.sh check [LOG [DEBUGLOG]]  for CI, on scratch
+#                                            copies of the tree (see below)
 #
 # Exercises:
 #   07-NAME   lab 7, docs/lab/exercises/07-NAME.txt: "start" replaces the
@@ -21,7 +21,10 @@
 #             with their weights
 #   08-NN     lab 8, docs/lab/bugs/NN-*.patch: "start" applies a patch
 #             that breaks the module on purpose; the graded tests are the
-#             patch's "Test:" lines
+#             patch's "Test:" lines.  A patch with a "Kernel: debug" line
+#             is graded on the debug kernel (scripts/build-debug-kernel.sh:
+#             kmemleak, KASAN, lockdep; built once, about 5 minutes), for
+#             a bug only its detectors see
 #
 # "grade" is exactly what CI runs: the module built from this tree (W=1,
 # against the stock 6.1 kernel, or KERNEL=6.12), the suites the tests
@@ -33,7 +36,8 @@
 # for each one, on a scratch copy of the tree, "start" applies cleanly, the
 # module builds without warnings, and "grade" fails; and the tree as it
 # is passes every exercise's grade.  Its output is "ok -" / "not ok -"
-# lines.
+# lines.  LOG (a 6.1 run of the suites) and DEBUGLOG (a debug kernel
+# run) spare it the VM runs of the tree as it is.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -138,10 +142,44 @@ start() {
 	esac
 }
 
+# on_debug EXERCISE: is it graded on the debug kernel?
+on_debug() {
+	case $1 in
+	08-*) grep -q '^Kernel:[[:space:]]*debug' "$(spec "$1")" ;;
+	*) false ;;
+	esac
+}
+
+# target stock|debug: the kernel to build for and boot, in $kernel (a
+# name for the build folder), $kdir (its build tree) and $vmkernel
+# (vm.sh's arguments).  The debug kernel is built if it is not yet.
+target() {
+	local image
+
+	if [ "$1" = debug ]; then
+		kernel=debug
+		kdir=$("$top"/scripts/build-debug-kernel.sh --print-dir) &&
+			image=$("$top"/scripts/build-debug-kernel.sh --print-image) ||
+			die "no debug kernel (scripts/build-debug-kernel.sh failed)"
+		# the graded tests say what matters; vm.sh's own kmemleak
+		# scans would only add half a minute
+		vmkernel=(--kernel-image "$image" --no-kmemleak)
+	else
+		kernel=$stock
+		kdir=/lib/modules/$stock/build
+		vmkernel=(--kernel "$stock")
+	fi
+}
+
+# target_of EXERCISE: target() for the exercise
+target_of() {
+	if on_debug "$1"; then target debug; else target stock; fi
+}
+
 # build TREE LOG: the module of TREE for $kernel, W=1; fails on a warning.
 # TREE's own build-module.sh: it builds the sources next to it.
 build() {
-	"$1"/scripts/build-module.sh "/lib/modules/$kernel/build" \
+	"$1"/scripts/build-module.sh "$kdir" \
 		"$1/build/lab-$kernel" >"$2" 2>&1 &&
 		! grep -v "Skipping BTF" "$2" | grep -q "warning:\|error:"
 }
@@ -151,7 +189,7 @@ run_suites() {
 	local tree=$1 out=$2
 
 	shift 2
-	(cd "$tree" && "$top"/scripts/vm.sh --kernel "$kernel" \
+	(cd "$tree" && "$top"/scripts/vm.sh "${vmkernel[@]}" \
 		--module "build/lab-$kernel/af_toy.ko" --timeout 1500 \
 		--env "TOY_KO=$tree/build/lab-$kernel/af_toy.ko" \
 		--env "TOY_TESTS=$*" \
@@ -169,7 +207,7 @@ score() {
 		line=$(awk -v s="$suite" '
 			$0 == "# ==== " s " ====" { on = 1; next }
 			on && /^# ==== / { on = 0 }
-			on' "$out" | grep -aE "^(not )?ok [0-9]+ $name( |$)" | head -n 1)
+			on' "$out" | grep -aE "^(not )?ok [0-9]+ (- )?$name([ :]|$)" | head -n 1)
 		case $line in
 		"ok "*" # SKIP"*) echo "  FAIL  $w  $suite $name (skipped)"; failed=1 ;;
 		"ok "*) echo "  pass  $w  $suite $name"; got=$((got + w)) ;;
@@ -188,6 +226,7 @@ grade() {
 
 	mkdir -p "$tree/build/logs"
 	out=$tree/build/logs/grade-$1.log
+	target_of "$1"
 	build "$tree" "$out.build" ||
 		{ cat "$out.build"; echo "grade: 0 (the module does not build without warnings)"; return 1; }
 	(cd "$tree" && make -s -j"$(nproc)" -C tests >/dev/null) || die "the test programs do not build"
@@ -204,8 +243,38 @@ copy_tree() {
 		xargs -0 cp --parents -t "$1")
 }
 
+# solutions stock|debug LOG OUT: in OUT, the output of the suites that
+# grade the exercises on that kernel, for the tree as it is: LOG if
+# given, else a VM run.  OUT stays empty if no exercise is graded there.
+solutions() {
+	local kind=$1 ex
+	local -a suites
+
+	: >"$3"
+	mapfile -t suites < <(for ex in $(list); do
+		if { [ "$kind" = debug ] && on_debug "$ex"; } ||
+		   { [ "$kind" = stock ] && ! on_debug "$ex"; }; then
+			tests "$ex"
+		fi
+	done | awk '{ print $2 }' | sort -u)
+	[ ${#suites[@]} -gt 0 ] || return 0
+	if [ -n "$2" ]; then
+		cp "$2" "$3"
+		return 0
+	fi
+	target "$kind"
+	rm -rf "$scratch/tree"
+	copy_tree "$scratch/tree"
+	if ! build "$scratch/tree" "$scratch/build.log" ||
+		! make -s -j"$(nproc)" -C "$scratch/tree/tests" >/dev/null 2>&1; then
+		echo "not ok - lab exercises: the tree itself does not build for $kind"
+		return 1
+	fi
+	run_suites "$scratch/tree" "$3" "${suites[@]}"
+}
+
 check() {
-	local ex rc=0
+	local ex rc=0 out
 	local -a suites
 
 	# global: the EXIT trap runs after this function has returned
@@ -219,6 +288,7 @@ check() {
 			rc=1
 			continue
 		fi
+		target_of "$ex"
 		if build "$scratch/tree" "$scratch/build.log"; then
 			echo "ok - lab exercise $ex: the exercise's module builds without warnings"
 		else
@@ -241,25 +311,16 @@ check() {
 		echo "# $ex: its VM run took $SECONDS s"
 	done
 
-	# The solutions: the tree as it is passes every grader.  With LOG,
-	# graded from that output of the suites (check.sh passes its 6.1
-	# run's, which holds every suite); else in a VM of their own.
-	if [ -n "${1:-}" ]; then
-		cp "$1" "$scratch/out"
-	else
-		rm -rf "$scratch/tree"
-		copy_tree "$scratch/tree"
-		mapfile -t suites < <(for ex in $(list); do tests "$ex"; done |
-			awk '{ print $2 }' | sort -u)
-		if ! build "$scratch/tree" "$scratch/build.log" ||
-			! make -s -j"$(nproc)" -C "$scratch/tree/tests" >/dev/null 2>&1; then
-			echo "not ok - lab exercises: the tree itself does not build"
-			return 1
-		fi
-		run_suites "$scratch/tree" "$scratch/out" "${suites[@]}"
-	fi
+	# The solutions: the tree as it is passes every grader.  Graded
+	# from LOG (the exercises on a stock kernel) and DEBUGLOG (those on
+	# the debug kernel), outputs of the suites that check.sh passes;
+	# else from a VM run of their own.
+	solutions stock "${1:-}" "$scratch/out" || rc=1
+	solutions debug "${2:-}" "$scratch/out-debug" || rc=1
 	for ex in $(list); do
-		if score "$scratch/out" "$ex" >"$scratch/score"; then
+		out=$scratch/out
+		on_debug "$ex" && out=$scratch/out-debug
+		if score "$out" "$ex" >"$scratch/score"; then
 			echo "ok - lab exercise $ex: the tree as it is passes its grader ($(tail -n 1 "$scratch/score"))"
 		else
 			echo "not ok - lab exercise $ex: the tree as it is fails its grader"
@@ -270,13 +331,14 @@ check() {
 	return $rc
 }
 
-kernel=$("$top"/scripts/kernels.sh "${KERNEL:-6.1}") || die "no ${KERNEL:-6.1} kernel installed (scripts/setup.sh)"
+stock=$("$top"/scripts/kernels.sh "${KERNEL:-6.1}") || die "no ${KERNEL:-6.1} kernel installed (scripts/setup.sh)"
+kernel=$stock
 
 case "${1:-}" in
 list) list ;;
 start) [ $# -eq 2 ] || die "usage: $0 start EXERCISE"; start "$2" ;;
 grade) [ $# -eq 2 ] || die "usage: $0 grade EXERCISE"; grade "$2" ;;
-check) check "${2:-}" ;;
+check) check "${2:-}" "${3:-}" ;;
 score) [ $# -eq 3 ] || die "usage: $0 score EXERCISE LOG"; score "$3" "$2" ;;
 -h | --help) usage ;;
 *) usage >&2; exit 2 ;;
