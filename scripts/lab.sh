@@ -72,9 +72,9 @@ check() {
 			f=$((f + 1))
 			continue
 		fi
-		p=$((p + $(sed -E 's/.*pass:([0-9]+).*/\1/' <<<"$line")))
-		f=$((f + $(sed -E 's/.*fail:([0-9]+).*/\1/' <<<"$line")))
-		s=$((s + $(sed -E 's/.*skip:([0-9]+).*/\1/' <<<"$line")))
+		p=$((p + $(sed -E 's/.* pass:([0-9]+).*/\1/' <<<"$line")))
+		f=$((f + $(sed -E 's/.* fail:([0-9]+).*/\1/' <<<"$line")))
+		s=$((s + $(sed -E 's/.* skip:([0-9]+).*/\1/' <<<"$line")))
 	done
 	echo
 	echo "$p passed, $f failed, $s skipped"
