@@ -83,6 +83,24 @@ static int read_back(int s)
 	return 0;
 }
 
+/*
+ * exchange: with tracing on, TX sends the message (to TO, or to its peer
+ * if TO is NULL) and RX reads it back
+ */
+static int exchange(int on, int tx, int rx, const struct sockaddr_toy *to)
+{
+	if (tracing(on, "1"))
+		return fail("tracing_on");
+	if (sendto(tx, msg, sizeof(msg), 0, (const struct sockaddr *)to,
+		   to ? sizeof(*to) : 0) != sizeof(msg))
+		return fail("send");
+	if (read_back(rx))
+		return fail("recv");
+	if (tracing(on, "0"))
+		return fail("tracing_on");
+	return 0;
+}
+
 static int one_datagram(int on)
 {
 	struct sockaddr_toy a;
@@ -90,16 +108,7 @@ static int one_datagram(int on)
 
 	if (s < 0)
 		return fail("socket/bind");
-	if (tracing(on, "1"))
-		return fail("tracing_on");
-	if (sendto(s, msg, sizeof(msg), 0, (struct sockaddr *)&a,
-		   sizeof(a)) != sizeof(msg))
-		return fail("sendto");
-	if (read_back(s))
-		return fail("recv");
-	if (tracing(on, "0"))
-		return fail("tracing_on");
-	return 0;
+	return exchange(on, s, s, &a);
 }
 
 static int one_segment(int on)
@@ -116,15 +125,7 @@ static int one_segment(int on)
 	s = accept(l, NULL, NULL);
 	if (s < 0)
 		return fail("accept");
-	if (tracing(on, "1"))
-		return fail("tracing_on");
-	if (send(c, msg, sizeof(msg), 0) != sizeof(msg))
-		return fail("send");
-	if (read_back(s))
-		return fail("recv");
-	if (tracing(on, "0"))
-		return fail("tracing_on");
-	return 0;
+	return exchange(on, c, s, NULL);
 }
 
 int main(int argc, char **argv)

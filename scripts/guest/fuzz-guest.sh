@@ -18,7 +18,9 @@
 #      perf, ... fds: they would fill the guest and fuzz other code), its
 #      sockets all of one domain (-P), i.e. AF_TOY;
 #   4. check that AF_TOY sockets existed during the run (the module's
-#      reference count: every AF_TOY socket pins the module);
+#      reference count: every AF_TOY socket pins the module), and, for a
+#      domain whose triplets include SOCK_STREAM, that stream sockets did
+#      (the type column of /proc/net/toy, sampled each second);
 #   5. stop trinity (SIGINT, then SIGKILL to its process group) and wait
 #      until no process of nobody is left;
 #   6. the kernel log has no OOM, no hung task, no soft lockup or RCU
@@ -38,23 +40,27 @@
 # and Debian's trinity (1.9+git20230109) refuses to create its socket pool
 # for ECONET and SNA ("Can't do protocol ECONET": valid_proto() lists them
 # as removed), so with -P ECONET only socket() itself would reach AF_TOY
-# and every other call would get fd -1.  IPX (4) is named, allowed, has a
-# (SOCK_DGRAM, 0) triplet, and no kernel from 6.1 on registers it (IPX was
-# removed in 4.18), so the default is FUZZ_DOMAIN=IPX with family 4.
-# FUZZ_DOMAIN=ECONET (family 19) is accepted for comparison.
+# and every other call would get fd -1.  Trinity makes its pool from the
+# domain's triplets (net/proto-*.c).  LLC (26) has two with protocol 0,
+# (SOCK_DGRAM) and (SOCK_STREAM), so both of AF_TOY's pools are fuzzed;
+# the debug kernel, the one fuzzed, has no LLC (CONFIG_LLC is off), so
+# the slot is free.  That is the default, FUZZ_DOMAIN=LLC with family 26.
+# IPX (4, removed from the kernel in 4.18) has only (SOCK_DGRAM, 0): it
+# fuzzes datagrams alone, as the runs before LLC did.  FUZZ_DOMAIN=ECONET
+# (family 19) is accepted for comparison.
 #
 # Trinity's main process sometimes crashes (SIGSEGV) while it sets up its
 # sockets, a bug of its own (see start_trinity's caller); it is then
 # restarted with a new seed for the time left, and the restarts counted.
 #
-# Environment: FUZZ_KO (required), FUZZ_MINUTES (30), FUZZ_DOMAIN (IPX),
+# Environment: FUZZ_KO (required), FUZZ_MINUTES (30), FUZZ_DOMAIN (LLC),
 # FUZZ_CHILDREN (trinity -C, 4), FUZZ_SEED (trinity -s, default random; it
 # is printed either way), FUZZ_SLAB_TOLERANCE_KB (4096).
 
 set -u
 
 MINUTES=${FUZZ_MINUTES:-30}
-DOMAIN=${FUZZ_DOMAIN:-IPX}
+DOMAIN=${FUZZ_DOMAIN:-LLC}
 CHILDREN=${FUZZ_CHILDREN:-4}
 SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 SLAB_TOL_KB=${FUZZ_SLAB_TOLERANCE_KB:-4096}
@@ -66,10 +72,12 @@ SYSCALLS="socket socketpair bind connect listen accept accept4 sendto
 	shutdown getsockname getpeername close poll ppoll select pselect6
 	ioctl read write readv writev"
 
+# STREAM: does trinity make stream sockets of this domain?
 case $DOMAIN in
-IPX) FAMILY=4 ;;
-ECONET) FAMILY=19 ;;
-*) echo "Bail out! FUZZ_DOMAIN must be IPX or ECONET, not '$DOMAIN'"; exit 2 ;;
+LLC) FAMILY=26 STREAM=1 ;;
+IPX) FAMILY=4 STREAM= ;;
+ECONET) FAMILY=19 STREAM= ;;
+*) echo "Bail out! FUZZ_DOMAIN must be LLC, IPX or ECONET, not '$DOMAIN'"; exit 2 ;;
 esac
 [[ $MINUTES =~ ^[1-9][0-9]*$ ]] || { echo "Bail out! FUZZ_MINUTES wants whole minutes"; exit 2; }
 
@@ -93,7 +101,7 @@ bail() {
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..$((8 + ${STREAM:-0}))"
 
 [ "$(id -u)" -eq 0 ] || { echo "Bail out! run as root (in the VM)"; exit 2; }
 for c in trinity setpriv; do
@@ -172,6 +180,8 @@ start_trinity() {
 # Every AF_TOY socket holds a reference on the module: keep the largest
 # count seen while trinity runs.
 refcnt() { cat /sys/module/af_toy/refcnt 2>/dev/null || echo 0; }
+# the socket types /proc/net/toy lists now (its next-to-last column)
+types() { awk 'NR > 1 { print $(NF - 1) }' /proc/net/toy 2>/dev/null | sort -u; }
 
 # Trinity's main process itself sometimes dies of SIGSEGV while it opens
 # its sockets: do_random_sso() indexes net_protocols[] with "rnd() %
@@ -183,6 +193,7 @@ start=$SECONDS
 deadline=$((start + MINUTES * 60))
 max=0
 seen=
+kinds=
 runs=0
 crashes=0
 seed=$SEED
@@ -194,6 +205,7 @@ while :; do
 	while kill -0 "$TRINITY_PID" 2>/dev/null; do
 		r=$(refcnt)
 		[ "$r" -gt "$max" ] && max=$r
+		kinds=$(printf '%s\n' $kinds $(types) | sort -u)
 		if [ -z "$seen" ] && [ "$max" -gt 0 ]; then
 			seen=$((SECONDS - start))
 			diag "first AF_TOY socket after $seen s"
@@ -224,6 +236,11 @@ grep -v '^$' "$out" | tail -n 60 | sed 's/^/#   /'
 check $? "trinity ran its $MINUTES min against AF_TOY as nobody (-P $DOMAIN, $secs s, $crashes restart(s) after trinity's own crash)"
 [ "$max" -gt 0 ]
 check $? "AF_TOY sockets existed during the run (up to $max module references)"
+diag "socket types seen in /proc/net/toy: $(echo $kinds)"
+if [ -n "$STREAM" ]; then
+	grep -qx STREAM <<<"$kinds"
+	check $? "AF_TOY stream sockets existed during the run (trinity's $DOMAIN has a SOCK_STREAM triplet)"
+fi
 
 # ---- 5: nothing of nobody's is left ------------------------------------------
 # setsid made the group; kill what is left of it, then wait (bounded) until
