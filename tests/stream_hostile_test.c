@@ -314,9 +314,14 @@ static void small_mtu_child(void *arg, void *out)
 	if (fam_connect(f, c, INADDR_LOOPBACK, p))
 		return;
 	s = accept(l, NULL, NULL);
-	/* 64-byte segments: 1000 bytes arrive whole. */
-	if (s >= 0 && send(c, buf, sizeof(buf), MSG_DONTWAIT) == sizeof(buf))
-		res[2] = recv_wait(s, buf, sizeof(buf), MSG_WAITALL);
+	/*
+	 * 64-byte segments: 1000 bytes arrive whole.  The first poll-ready
+	 * moment may hold only some of them (the rest follow as ACKs open
+	 * the window), so wait for all, bounded by SO_RCVTIMEO.
+	 */
+	if (s >= 0 && !set_rcvtimeo(s, WAIT_MS) &&
+	    send(c, buf, sizeof(buf), MSG_DONTWAIT) == sizeof(buf))
+		res[2] = recv(s, buf, sizeof(buf), MSG_WAITALL);
 }
 
 TEST_F(stream, mtu_without_room_refused)

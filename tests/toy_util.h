@@ -332,6 +332,17 @@ static inline void tiny_pause(void)
 }
 
 /* recv() with a bounded wait: poll for POLLIN first. */
+/*
+ * set_rcvtimeo: SO_RCVTIMEO of MS milliseconds, so that a blocking recv()
+ * (MSG_WAITALL for several segments, say) cannot hang a test
+ */
+static inline int set_rcvtimeo(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 static inline ssize_t recv_wait(int fd, void *buf, size_t n, int flags)
 {
 	int ev = wait_fd(fd, POLLIN, WAIT_MS);
