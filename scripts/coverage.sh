@@ -4,7 +4,7 @@
 # coverage.sh - line coverage of af_toy.ko under every test ("make coverage").
 #
 #   scripts/coverage.sh [--timeout SECONDS] [--tests "SUITE..."]
-#                       [--stream-mib N] [--report-only]
+#                       [--stream-mib N] [--env NAME=VALUE]... [--report-only]
 #
 # 1. builds the debug kernel if it is not cached (scripts/build-debug-kernel.sh:
 #    CONFIG_GCOV_KERNEL=y, KASAN, lockdep), then af_toy.ko and af_toy_kunit.ko
@@ -36,6 +36,8 @@
 # --tests        the suites for scripts/guest/run-in-guest.sh (default:
 #                dgram_test dgram_stress_test toy_test socat_test.sh
 #                socat_stream_test.sh rmmod_test, those that exist)
+# --env          a variable for the suites in the guest (repeatable), e.g.
+#                NETEM_MIB=8 as make check gives the debug kernel
 # --report-only  skip the build and the VM: decode build/coverage/vm.log of
 #                the last run again and redo the report
 #
@@ -60,6 +62,7 @@ timeout=3600
 tests=
 stream_mib=16
 report_only=0
+envs=()
 
 usage() { sed -n '4,/^$/{s/^# \{0,1\}//;p}' "$0"; }
 die() {
@@ -73,6 +76,7 @@ while [[ $# -gt 0 ]]; do
 	--timeout) [[ $# -ge 2 ]] || die "$1 needs a value"; timeout=$2; shift ;;
 	--tests) [[ $# -ge 2 ]] || die "$1 needs a value"; tests=$2; shift ;;
 	--stream-mib) [[ $# -ge 2 ]] || die "$1 needs a value"; stream_mib=$2; shift ;;
+	--env) [[ $# -ge 2 && $2 == *=* ]] || die "$1 needs NAME=VALUE"; envs+=(--env "$2"); shift ;;
 	--report-only) report_only=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) die "unknown argument '$1' (try --help)" ;;
@@ -175,7 +179,7 @@ if [[ $report_only -eq 0 ]]; then
 	set +e
 	scripts/vm.sh --kernel-image "$image" --timeout "$timeout" \
 		--append gcov_persist=1 --module "$out/af_toy.ko" \
-		--env "TOY_STREAM_MIB=$stream_mib" \
+		--env "TOY_STREAM_MIB=$stream_mib" "${envs[@]}" \
 		-- scripts/guest/coverage-guest.sh "${guest_args[@]}" 2>&1 |
 		tee "$vmlog" |
 		grep --line-buffered -aE '^(# coverage-guest: |# ==== .*: exit|vm\.sh: |kunit-guest\.sh: )' >&2
