@@ -331,7 +331,6 @@ static inline void tiny_pause(void)
 	nanosleep(&ts, NULL);
 }
 
-/* recv() with a bounded wait: poll for POLLIN first. */
 /*
  * set_rcvtimeo: SO_RCVTIMEO of MS milliseconds, so that a blocking recv()
  * (MSG_WAITALL for several segments, say) cannot hang a test
@@ -343,6 +342,7 @@ static inline int set_rcvtimeo(int fd, int ms)
 	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
+/* recv() with a bounded wait: poll for POLLIN first. */
 static inline ssize_t recv_wait(int fd, void *buf, size_t n, int flags)
 {
 	int ev = wait_fd(fd, POLLIN, WAIT_MS);
