@@ -166,19 +166,23 @@ bool toy_stream_out_of_resources(struct sock *sk)
  *
  * Charges the protocol's memory pool (sk_forward_alloc) on success;
  * skb_set_owner_r() then charges the socket.  With @force, an empty
- * receive queue takes the segment even when the pool is past its hard
- * limit, as tcp_data_queue() does, so a reader is never starved by other
- * sockets' memory.
+ * receive queue takes the segment whatever @limit and the pool say, as
+ * tcp_data_queue() does: a reader is never starved by other sockets'
+ * memory, and a segment the window allowed is never refused for its
+ * truesize alone (a small SO_RCVBUF, which the window sized from an
+ * estimate of that overhead), which would stall the stream for good.
  *
  * Return: true if it may be queued.
  */
 bool toy_stream_rmem_ok(struct sock *sk, struct sk_buff *skb, u64 limit,
 			bool force)
 {
-	if (atomic_read(&sk->sk_rmem_alloc) + (u64)skb->truesize > limit)
+	bool empty = force && skb_queue_empty(&sk->sk_receive_queue);
+
+	if (!empty &&
+	    atomic_read(&sk->sk_rmem_alloc) + (u64)skb->truesize > limit)
 		return false;
-	return sk_rmem_schedule(sk, skb, skb->truesize) ||
-	       (force && skb_queue_empty(&sk->sk_receive_queue));
+	return sk_rmem_schedule(sk, skb, skb->truesize) || empty;
 }
 
 /**

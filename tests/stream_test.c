@@ -1131,6 +1131,74 @@ TEST_F_TIMEOUT(stream, flow_control_blocking_writer, 120)
 	ASSERT_EQ(w.total, got);
 }
 
+/*
+ * Write @total bytes on @c from a thread while reading @s to EOF; every
+ * byte must arrive, in order, before the test's timeout.
+ */
+static void carry_all(struct __test_metadata *_metadata, int c, int s,
+		      size_t total, uint64_t seed)
+{
+	struct writer w = { .fd = c, .total = total, .chunk = 16384,
+			    .seed = seed, .shut_wr = true };
+	static char buf[16384];
+	size_t got = 0;
+	pthread_t t;
+
+	ASSERT_OK(set_rcvtimeo(s, WAIT_MS));
+	ASSERT_OK(pthread_create(&t, NULL, writer_thread, &w));
+	for (;;) {
+		ssize_t r = recv(s, buf, sizeof(buf), 0);
+		long long bad;
+
+		if (r < 0)
+			TH_LOG("recv after %zu of %zu bytes (%zu written): %s",
+			       got, total, (size_t)w.done, strerror(errno));
+		ASSERT_LE(0, r);
+		if (r == 0)
+			break;
+		bad = pat_check(buf, r, seed, got);
+		if (bad >= 0)
+			TH_LOG("byte %lld differs", bad);
+		ASSERT_EQ(-1, bad);
+		got += r;
+	}
+	ASSERT_OK(join_within(t, NULL, WAIT_MS));
+	ASSERT_EQ(0, w.err);
+	ASSERT_EQ(total, got);
+}
+
+/*
+ * The smallest receive buffer there is (SO_RCVBUF 4096, from the
+ * listener): the window shuts after every few segments, yet a megabyte
+ * gets through, as over TCP.
+ */
+TEST_F_TIMEOUT(stream, small_rcvbuf_carries_everything, 120)
+{
+	uint16_t port;
+	int l = LISTENER(&port, 1), c = SOCK(), s;
+
+	ASSERT_OK(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &(int){ 4096 },
+			     sizeof(int)));
+	ASSERT_OK(fam_connect(&self->f, c, PEER, port));
+	s = ACCEPT(l);
+	carry_all(_metadata, c, s, 1 << 20, 7);
+}
+
+/*
+ * SO_RCVBUF shrunk after the handshake: the window already offered stays
+ * offered, and segments sized for it must not be refused for their
+ * memory, or the stream stalls for good.
+ */
+TEST_F_TIMEOUT(stream, rcvbuf_shrunk_after_connect_carries_everything, 120)
+{
+	int c, s;
+
+	PAIR(&c, &s);
+	ASSERT_OK(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &(int){ 4096 },
+			     sizeof(int)));
+	carry_all(_metadata, c, s, 1 << 20, 8);
+}
+
 /* SO_SNDTIMEO bounds a blocked send(), which returns what it queued. */
 TEST_F_TIMEOUT(stream, so_sndtimeo_partial_write, 60)
 {
