@@ -71,7 +71,12 @@ static void toy_stream_update_window(struct sock *sk, const struct toy_flow *fl,
 	    !toy_seq_after(fl->seq, st->snd_wl1) &&
 	    !(fl->seq == st->snd_wl1 && wnd > st->snd_wnd))
 		return;
-	st->snd_wl1 = fl->seq;
+	/* A sequence number past rcv_nxt is data of the peer we have not
+	 * seen: a reordered ACK, or a forged one.  Its window counts, but
+	 * it must not make the peer's real updates, which may all carry
+	 * rcv_nxt (a peer that sends nothing), look old for ever.
+	 */
+	st->snd_wl1 = toy_seq_after(fl->seq, st->rcv_nxt) ? st->rcv_nxt : fl->seq;
 	if (toy_seq_before(fl->ack + wnd, edge))
 		wnd = edge - fl->ack;
 	st->snd_wnd = wnd;

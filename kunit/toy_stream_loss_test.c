@@ -521,6 +521,31 @@ static void toy_loss_window_stale(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.snd_wnd, 4 * PEER_WIN * unit - DATA_LEN);
 }
 
+/*
+ * A pure ACK from beyond rcv_nxt (data of the peer we have not seen: a
+ * reordered ACK, or one forged from a packet socket) brings its window
+ * but must not make the peer's real, later updates look old.  Else a
+ * forged "seq + 1" leaves snd_wl1 ahead of every pure ACK the peer will
+ * ever send, and a window that closes never opens again: the probe's
+ * answer is ignored too.
+ */
+static void toy_loss_window_seq_ahead(struct kunit *test)
+{
+	const u32 unit = TOY_WINDOW_UNIT;
+	struct toy_conn c;
+	struct toy_snap s;
+
+	toy_conn_open(test, &c, 0);
+	toy_loss_window(&c, c.rcv_nxt, c.snd_nxt, PEER_WIN);
+	toy_loss_window(&c, c.rcv_nxt + 1, c.snd_nxt, 0);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.snd_wnd, PEER_WIN * unit);
+	KUNIT_EXPECT_EQ(test, s.snd_wl1, c.rcv_nxt);
+	/* The peer's reader made room: its update counts. */
+	toy_loss_window(&c, c.rcv_nxt, c.snd_nxt, 4 * PEER_WIN);
+	KUNIT_EXPECT_EQ(test, toy_loss_snd_wnd(&c), 4 * PEER_WIN * unit);
+}
+
 /* ---- sending: clones of segments in flight (A1) ------------------------- */
 
 /**
@@ -812,6 +837,7 @@ static struct kunit_case toy_stream_loss_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_loss_rto_oldest, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_loss_rtt, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_loss_window_stale, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_loss_window_seq_ahead, toy_sides_gen_params),
 	KUNIT_CASE(toy_loss_clone_sent),
 	KUNIT_CASE(toy_loss_clone_split),
 	KUNIT_CASE(toy_loss_confirm),

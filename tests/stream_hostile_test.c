@@ -765,6 +765,7 @@ TEST_F(stream, memory_charged_to_the_creators_cgroup)
 /* ---- A1: forged acknowledgments ---------------------------------------- */
 
 #define FORGE_BYTES	(2 << 20)
+#define FORGE_RCVBUF	4096	/* the server's SO_RCVBUF: a window that shuts */
 #define FORGE_SEED	0xa1
 
 struct forge_xfer {
@@ -857,12 +858,19 @@ static int forge_acks(int ps, const struct sockaddr_ll *ll,
 	return sent;
 }
 
-/* Connect a client and a server in this namespace: *@c, *@s. */
+/*
+ * Connect a client and a server in this namespace: *@c, *@s.  The server
+ * has a small receive buffer from the start (its listener's): its window
+ * shuts and opens again and again, and each opening must get through the
+ * forged ACKs.
+ */
 static int forge_pair(const struct fam *f, int *c, int *s)
 {
 	int l = fam_socket(f, SOCK_STREAM), port;
 
-	if (l < 0 || fam_bind(f, l, INADDR_LOOPBACK, 0) || listen(l, 1))
+	if (l < 0 || fam_bind(f, l, INADDR_LOOPBACK, 0) ||
+	    setsockopt(l, SOL_SOCKET, SO_RCVBUF, &(int){ FORGE_RCVBUF },
+		       sizeof(int)) || listen(l, 1))
 		return -1;
 	port = local_port(l);
 	*c = fam_socket(f, SOCK_STREAM);
@@ -875,7 +883,8 @@ static int forge_pair(const struct fam *f, int *c, int *s)
 
 /*
  * As nobody, in a user and network namespace of its own (so root there,
- * with CAP_NET_RAW over its toy0): a stream moves 2 MiB while a packet
+ * with CAP_NET_RAW over its toy0): a stream moves 2 MiB, through a receive
+ * buffer small enough that its window keeps shutting, while a packet
  * socket on toy0 watches every ACK the server sends and answers each with
  * three forged ones.
  */
