@@ -125,6 +125,8 @@ FIXTURE_SETUP(stream)
 	close(fd);
 	if (variant->remote && fam_two_nodes(&self->f, why, sizeof(why)))
 		SETUP_SKIP("%s", why);
+	if (variant->remote && variant->toy)
+		ASSERT_OK(fam_nodes_meet(&self->f));
 }
 
 FIXTURE_TEARDOWN(stream)

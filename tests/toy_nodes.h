@@ -177,4 +177,39 @@ static inline int fam_peer_socket(const struct fam *f, int type)
 	return fd;
 }
 
+/*
+ * One datagram from here to the peer, waited for: both neighbour caches
+ * then know the other node (here from the is-at, the peer from the
+ * who-has).  The toy ARP holds at most 3 frames while it asks (ARP's
+ * unres_qlen of old; ARP's queue today holds about 100), and sends them
+ * once answered while new ones may already go straight out.  Tests about
+ * sockets that send several datagrams back to back would, on a slow
+ * guest, see the oldest dropped or overtaken.  The cache itself is
+ * tested elsewhere (KUnit's toy_neigh_test, link_test.sh).
+ * Returns 0, or -1 with errno set.
+ */
+static inline int fam_nodes_meet(const struct fam *f)
+{
+	int r = fam_peer_socket(f, SOCK_DGRAM), s = fam_socket(f, SOCK_DGRAM);
+	int port, ret = -1;
+	char c = 0;
+
+	if (r < 0 || s < 0 || fam_bind(f, r, f->peer, 0))
+		goto out;
+	port = local_port(r);
+	if (port <= 0 || fam_sendto(f, s, &c, 1, 0, f->peer, port) != 1)
+		goto out;
+	if (!(wait_fd(r, POLLIN, WAIT_MS) & POLLIN)) {
+		errno = ETIMEDOUT;
+		goto out;
+	}
+	ret = recv(r, &c, 1, MSG_DONTWAIT) == 1 ? 0 : -1;
+out:
+	if (r >= 0)
+		close(r);
+	if (s >= 0)
+		close(s);
+	return ret;
+}
+
 #endif /* TOY_NODES_H */
