@@ -1092,12 +1092,39 @@ TEST_F_TIMEOUT(stream, flow_control_nonblocking_writer, 120)
 }
 
 /* A blocking writer sleeps while the reader does not read. */
+/*
+ * Read @s to EOF, checking every byte against @w's pattern; all @w->total
+ * of them must come.  Each read waits at most WAIT_MS.
+ */
+static void read_checked(struct __test_metadata *_metadata, int s,
+			 const struct writer *w)
+{
+	static char buf[65536];
+	size_t got = 0;
+
+	for (;;) {
+		ssize_t r = recv_wait(s, buf, sizeof(buf), 0);
+		long long bad;
+
+		if (r < 0)
+			TH_LOG("recv after %zu of %zu bytes (%zu written): %s",
+			       got, w->total, (size_t)w->done, strerror(errno));
+		ASSERT_LE(0, r);
+		if (r == 0)
+			break;
+		bad = pat_check(buf, r, w->seed, got);
+		if (bad >= 0)
+			TH_LOG("byte %lld differs", bad);
+		ASSERT_EQ(-1, bad);
+		got += r;
+	}
+	ASSERT_EQ(w->total, got);
+}
+
 TEST_F_TIMEOUT(stream, flow_control_blocking_writer, 120)
 {
 	struct writer w = { .total = 32 << 20, .chunk = 65536, .seed = 6,
 			    .shut_wr = true };
-	static char buf[65536];
-	size_t got = 0;
 	pthread_t t;
 	int c, s;
 
@@ -1111,24 +1138,9 @@ TEST_F_TIMEOUT(stream, flow_control_blocking_writer, 120)
 	TH_LOG("writer blocked after %zu bytes", (size_t)w.done);
 	ASSERT_GT(w.total, w.done);
 
-	for (;;) {
-		ssize_t r = recv_wait(s, buf, sizeof(buf), 0);
-		long long bad;
-
-		if (r < 0)
-			TH_LOG("recv after %zu bytes: %s", got, strerror(errno));
-		ASSERT_LE(0, r);
-		if (r == 0)
-			break;
-		bad = pat_check(buf, r, 6, got);
-		if (bad >= 0)
-			TH_LOG("byte %lld differs", bad);
-		ASSERT_EQ(-1, bad);
-		got += r;
-	}
+	read_checked(_metadata, s, &w);
 	ASSERT_OK(join_within(t, NULL, WAIT_MS));
 	ASSERT_EQ(0, w.err);
-	ASSERT_EQ(w.total, got);
 }
 
 /*
@@ -1140,31 +1152,12 @@ static void carry_all(struct __test_metadata *_metadata, int c, int s,
 {
 	struct writer w = { .fd = c, .total = total, .chunk = 16384,
 			    .seed = seed, .shut_wr = true };
-	static char buf[16384];
-	size_t got = 0;
 	pthread_t t;
 
-	ASSERT_OK(set_rcvtimeo(s, WAIT_MS));
 	ASSERT_OK(pthread_create(&t, NULL, writer_thread, &w));
-	for (;;) {
-		ssize_t r = recv(s, buf, sizeof(buf), 0);
-		long long bad;
-
-		if (r < 0)
-			TH_LOG("recv after %zu of %zu bytes (%zu written): %s",
-			       got, total, (size_t)w.done, strerror(errno));
-		ASSERT_LE(0, r);
-		if (r == 0)
-			break;
-		bad = pat_check(buf, r, seed, got);
-		if (bad >= 0)
-			TH_LOG("byte %lld differs", bad);
-		ASSERT_EQ(-1, bad);
-		got += r;
-	}
+	read_checked(_metadata, s, &w);
 	ASSERT_OK(join_within(t, NULL, WAIT_MS));
 	ASSERT_EQ(0, w.err);
-	ASSERT_EQ(total, got);
 }
 
 /*
