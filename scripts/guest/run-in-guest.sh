@@ -48,7 +48,7 @@ set -u
 # programs' directory.
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 DIR=$ROOT/tests
-SUITES=${TOY_TESTS:-"dgram_test dgram_stress_test toy_test leak_test.sh man_example_test.sh socat_test.sh stream_test stream_stress_test stream_hostile_test wakeup_test netem_test.sh link_test.sh dgram_link_test stream_link_test socat_stream_test.sh dissector_test.sh trace_test.sh path_test.sh lab_test.sh userns_test.sh failslab_test.sh storm_test.sh autoload_test.sh rmmod_test"}
+SUITES=${TOY_TESTS:-"dgram_test dgram_stress_test toy_test leak_test.sh man_example_test.sh socat_test.sh stream_test stream_stress_test stream_hostile_test wakeup_test netem_test.sh link_test.sh dgram_link_test stream_link_test socat_stream_test.sh dissector_test.sh trace_test.sh path_test.sh lab_test.sh userns_test.sh failslab_test.sh netns_fault_test.sh storm_test.sh autoload_test.sh rmmod_test"}
 SUITE_TIMEOUT=${TOY_SUITE_TIMEOUT:-900}
 # After the timeout's SIGTERM, SIGKILL this much later.
 KILL_AFTER=30
