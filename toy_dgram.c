@@ -415,10 +415,9 @@ int toy_dgram_rcv(struct toy_net *tn, struct sk_buff *skb)
 	}
 	if (fl.flags != TOY_F_DATA || !fl.sport || !fl.dport)
 		goto hdr_error;
+	/* toy_rcv() passes only frames for this node or for all. */
 	if (fl.daddr == htonl(TOY_ADDR_BROADCAST))
 		return toy_dgram_rcv_broadcast(tn, &fl, skb);
-	if (!toy_addr_is_local(dev_net(skb->dev), fl.daddr))
-		goto hdr_error;
 
 	sk = toy_dgram_lookup(tn, &fl);
 	if (!sk) {

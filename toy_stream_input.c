@@ -535,6 +535,9 @@ int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb)
 	int ret;
 
 	toy_skb_flow(skb, &fl);
+	/* toy_rcv() passed it as for this node or for all: a stream is
+	 * never for all.
+	 */
 	if (!toy_addr_is_local(dev_net(skb->dev), fl.daddr) || !fl.sport) {
 		TOY_INC_STATS(tn, TOY_MIB_HDRERRORS);
 		TOY_INC_STATS(tn, TOY_MIB_INERRORS);

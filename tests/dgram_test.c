@@ -785,6 +785,41 @@ TEST_F(dgram, recv_peek)
 	ASSERT_ERRNO(recv(r, b, sizeof(b), MSG_DONTWAIT), EAGAIN);
 }
 
+/* A buffer send() cannot read (a PROT_NONE page): EFAULT, as UDP's. */
+TEST_F(dgram, send_bad_buffer_efault)
+{
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	uint16_t port;
+	int r = PEER_BOUND(&port), s = SOCK();
+	char b[16];
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_ERRNO(fam_sendto(&self->f, s, bad, 4, 0, PEER, port), EFAULT);
+	ASSERT_ERRNO(recv(r, b, sizeof(b), MSG_DONTWAIT), EAGAIN);
+	munmap(bad, 4096);
+}
+
+/*
+ * A buffer recv() cannot write to (a PROT_NONE page): EFAULT, and the
+ * datagram is gone, as UDP's is (udp_recvmsg() drops it).
+ */
+TEST_F(dgram, recv_bad_buffer_efault_drops_it)
+{
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	uint16_t port;
+	int r = PEER_BOUND(&port), s = SOCK();
+	char b[16];
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_LEN(fam_sendto(&self->f, s, "lost", 4, 0, PEER, port), 4);
+	ASSERT_EQ(POLLIN, wait_fd(r, POLLIN, WAIT_MS) & POLLIN);
+	ASSERT_ERRNO(recv(r, bad, 4, 0), EFAULT);
+	ASSERT_ERRNO(recv(r, b, sizeof(b), MSG_DONTWAIT), EAGAIN);
+	munmap(bad, 4096);
+}
+
 TEST_F(dgram, recvmsg_truncates)
 {
 	char tx[100], rx[10], rest[200];

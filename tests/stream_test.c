@@ -930,6 +930,111 @@ TEST_F(stream, so_rcvtimeo_eagain)
 	ASSERT_ERRNO(recv(s, &b, 1, 0), EAGAIN);
 }
 
+/*
+ * A buffer recv() cannot write to (a PROT_NONE page): EFAULT, and the
+ * bytes stay queued for the next read, as TCP's do.
+ */
+TEST_F(stream, recv_bad_buffer_efault_keeps_data)
+{
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	char buf[16];
+	int c, s;
+
+	ASSERT_NE(MAP_FAILED, bad);
+	PAIR(&c, &s);
+	ASSERT_LEN(send(c, "0123456789", 10, 0), 10);
+	ASSERT_EQ(POLLIN, wait_fd(s, POLLIN, WAIT_MS) & POLLIN);
+	ASSERT_ERRNO(recv(s, bad, 10, 0), EFAULT);
+	ASSERT_LEN(recv(s, buf, sizeof(buf), MSG_DONTWAIT), 10);
+	ASSERT_EQ(0, memcmp(buf, "0123456789", 10));
+	munmap(bad, 4096);
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+/* Signal @target until it sets @done: whenever it sleeps, it gets one. */
+struct nudger {
+	pthread_t target;
+	pid_t tid;
+	_Atomic bool done;
+};
+
+static void *nudge_while_asleep(void *arg)
+{
+	struct nudger *n = arg;
+
+	while (!n->done && WAIT_UNTIL(n->done || task_state(n->tid) == 'S'))
+		if (!n->done)
+			pthread_kill(n->target, SIGUSR1);
+	return NULL;
+}
+
+/*
+ * A signal whose handler has no SA_RESTART ends a blocked recv() that has
+ * nothing yet with EINTR, as TCP's.  The signal comes whenever the reader
+ * is seen asleep, so one lands inside recv(); SO_RCVTIMEO bounds a recv()
+ * that misses them all (EAGAIN, which fails the test).
+ */
+TEST_F(stream, recv_interrupted_by_signal_eintr)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 }, old;
+	struct nudger n = { .target = pthread_self(), .tid = gettid() };
+	pthread_t t;
+	ssize_t r;
+	char b;
+	int c, s, e;
+
+	PAIR(&c, &s);
+	ASSERT_OK(set_rcvtimeo(s, WAIT_MS));
+	ASSERT_OK(sigaction(SIGUSR1, &sa, &old));
+	ASSERT_OK(pthread_create(&t, NULL, nudge_while_asleep, &n));
+	r = recv(s, &b, 1, 0);
+	e = errno;
+	n.done = true;
+	pthread_join(t, NULL);
+	sigaction(SIGUSR1, &old, NULL);
+	ASSERT_EQ(-1, r);
+	ASSERT_EQ(EINTR, e) TH_LOG("recv: %s", strerror(e));
+}
+
+/*
+ * O_ASYNC: a writer whose send buffer filled up gets SIGIO when the
+ * reader makes room (SOCK_WAKE_SPACE), as TCP's does.
+ */
+TEST_F(stream, o_async_sigio_when_space_returns)
+{
+	struct timespec ts = { .tv_sec = WAIT_MS / 1000 };
+	static char buf[65536];
+	sigset_t io, old;
+	siginfo_t si;
+	int c, s;
+
+	PAIR(&c, &s);
+	sigemptyset(&io);
+	sigaddset(&io, SIGIO);
+	ASSERT_OK(sigprocmask(SIG_BLOCK, &io, &old));
+	ASSERT_OK(fcntl(c, F_SETOWN, getpid()));
+	/* F_SETSIG: the signal then says why it came (si_code). */
+	ASSERT_OK(fcntl(c, F_SETSIG, SIGIO));
+	ASSERT_OK(fcntl(c, F_SETFL, O_ASYNC | O_NONBLOCK));
+	while (send(c, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	/* Only what comes from here on counts. */
+	while (sigtimedwait(&io, &si, &(struct timespec){ 0 }) == SIGIO)
+		;
+	while (recv_wait(s, buf, sizeof(buf), 0) > 0 &&
+	       (wait_fd(c, POLLOUT, 0) & POLLOUT) == 0)
+		;
+	ASSERT_EQ(SIGIO, sigtimedwait(&io, &si, &ts));
+	ASSERT_EQ(POLL_OUT, si.si_code);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 TEST_F(stream, siocinq_siocoutq)
 {
 	char buf[3000], got[3000];
@@ -1361,6 +1466,27 @@ TEST_F(stream, close_with_unread_data_resets_send_first)
 	ASSERT_EQ(1, sigpipes);
 }
 
+/*
+ * Unread data at close resets the connection in FIN_WAIT2 too (the
+ * closer had shut its side already; the peer's data came after), as
+ * tcp_close() does in any state.  The peer, in CLOSE_WAIT, then reads
+ * EPIPE from the reset, as tcp_reset() reports it there.
+ */
+TEST_F(stream, close_in_fin_wait2_with_unread_data_resets)
+{
+	char b[8];
+	int c, s;
+
+	PAIR(&c, &s);
+	ASSERT_OK(shutdown(s, SHUT_WR));
+	ASSERT_LEN(recv_wait(c, b, sizeof(b), 0), 0);	/* the FIN came */
+	ASSERT_LEN(send(c, "unread", 6, 0), 6);
+	ASSERT_TRUE(WAIT_UNTIL(inq(s) == 6));
+	untrack_close(self, s);
+	ASSERT_TRUE(wait_fd(c, POLLIN, WAIT_MS) & POLLERR);
+	ASSERT_EQ(EPIPE, sock_error(c));
+}
+
 /* SO_ERROR reports the reset too, once. */
 TEST_F(stream, reset_so_error)
 {
@@ -1584,6 +1710,38 @@ TEST_F_LOCAL(stream, proc_states)
 	ASSERT_OK(proc_find(&self->f, cport, port, ST_TIME_WAIT, &e));
 	/* and the passive closer is gone once its FIN is acknowledged */
 	ASSERT_TRUE(WAIT_UNTIL(proc_find(&self->f, port, cport, -1, &e)));
+}
+
+/*
+ * An orphan in FIN_WAIT2 (closed after its FIN was acknowledged, the peer
+ * still open) is forgotten after 10 s, as TCP's after tcp_fin_timeout:
+ * a peer that never closes cannot pin it.  Waited for with tenfold
+ * headroom.
+ */
+TEST_F_TIMEOUT(stream, orphan_in_fin_wait2_goes_after_fin_timeout, 300)
+{
+	long long deadline;
+	uint16_t cport, sport;
+	struct pent e;
+	char b;
+	int c, s;
+
+	if (!variant->toy)
+		SKIP(return, "TCP's limit is net.ipv4.tcp_fin_timeout, 60 s");
+	PAIR(&c, &s);
+	cport = local_port(c);
+	sport = local_port(s);
+	ASSERT_OK(shutdown(c, SHUT_WR));
+	ASSERT_LEN(recv_wait(s, &b, 1, 0), 0);	/* s has the FIN */
+	ASSERT_TRUE(WAIT_UNTIL(!proc_find(&self->f, cport, sport,
+					  ST_FIN_WAIT2, &e)));
+	untrack_close(self, c);
+	deadline = now_ms() + 10 * 10000;
+	while (!proc_find(&self->f, cport, sport, -1, &e) &&
+	       now_ms() < deadline)
+		tiny_pause();
+	ASSERT_NE(0, proc_find(&self->f, cport, sport, -1, &e))
+		TH_LOG("the orphan is still there, state %#x", e.st);
 }
 
 /* ======================================================================== */

@@ -419,22 +419,38 @@ static void raw_send(struct __test_metadata *_metadata, int ps,
 	ASSERT_EQ((ssize_t)len, sendto(ps, frame, len, 0, SA(&ll), sizeof(ll)));
 }
 
+/* The counters a refused frame may move, read before it is sent. */
+struct raw_counts {
+	long long hdr, csum, addr;
+};
+
+static void raw_counts_read(struct raw_counts *c)
+{
+	c->hdr = snmp_get(TOY_PROC_SNMP, "Toy:", "HdrErrors");
+	c->csum = snmp_get(TOY_PROC_SNMP, "Toy:", "InCsumErrors");
+	c->addr = snmp_get(TOY_PROC_SNMP, "Toy:", "InAddrErrors");
+}
+
 /*
  * What became of the frame just sent: 'D' delivered to @fd, 'H' counted in
- * HdrErrors, 'C' in InCsumErrors (from @hdr0 and @csum0), or 0 if nothing
- * happened within WAIT_MS.
+ * HdrErrors, 'C' in InCsumErrors, 'A' in InAddrErrors (all from @c0), or 0
+ * if nothing happened within WAIT_MS.
  */
-static char raw_fate(int fd, long long hdr0, long long csum0)
+static char raw_fate(int fd, const struct raw_counts *c0)
 {
 	long long deadline = now_ms() + WAIT_MS;
+	struct raw_counts c;
 
 	do {
 		if (poll_mask(fd) & POLLIN)
 			return 'D';
-		if (snmp_get(TOY_PROC_SNMP, "Toy:", "HdrErrors") > hdr0)
+		raw_counts_read(&c);
+		if (c.hdr > c0->hdr)
 			return 'H';
-		if (snmp_get(TOY_PROC_SNMP, "Toy:", "InCsumErrors") > csum0)
+		if (c.csum > c0->csum)
 			return 'C';
+		if (c.addr > c0->addr)
+			return 'A';
 		tiny_pause();
 	} while (now_ms() < deadline);
 	return 0;
@@ -444,16 +460,17 @@ static char raw_fate(int fd, long long hdr0, long long csum0)
 static void raw_expect(struct __test_metadata *_metadata, int ps, int fd,
 		       const struct raw_frame *f, size_t len, char fate)
 {
-	long long hdr0 = snmp_get(TOY_PROC_SNMP, "Toy:", "HdrErrors");
-	long long csum0 = snmp_get(TOY_PROC_SNMP, "Toy:", "InCsumErrors");
+	struct raw_counts c0;
 	char got;
 
-	ASSERT_LE(0, hdr0);
-	ASSERT_LE(0, csum0);
+	raw_counts_read(&c0);
+	ASSERT_LE(0, c0.hdr);
+	ASSERT_LE(0, c0.csum);
+	ASSERT_LE(0, c0.addr);
 	raw_send(_metadata, ps, f, len);
-	got = raw_fate(fd, hdr0, csum0);
+	got = raw_fate(fd, &c0);
 	if (got != fate)
-		TH_LOG("frame of %zu bytes: expected '%c', got '%c' (D delivered, H HdrErrors, C InCsumErrors, 0 nothing)",
+		TH_LOG("frame of %zu bytes: expected '%c', got '%c' (D delivered, H HdrErrors, C InCsumErrors, A InAddrErrors, 0 nothing)",
 		       len, fate, got ? got : '0');
 	ASSERT_EQ(fate, got);
 	if (fate != 'D')
@@ -541,6 +558,41 @@ TEST_F(dgram, raw_bad_version_or_reserved_dropped)
 	raw_expect(_metadata, ps, fd, &f, len, 'H');
 	len = raw_dgram(&f, port);
 	f.h.reserved = 1;
+	raw_resum(&f, len);
+	raw_expect(_metadata, ps, fd, &f, len, 'H');
+}
+
+/*
+ * Frames toy0 must refuse for their addresses: one for another node
+ * (toy0 is this node alone) counts in InAddrErrors, as IP's does; a
+ * stream segment to the broadcast address, or from port 0, is malformed
+ * (HdrErrors).  None is delivered.
+ */
+TEST_F(dgram, raw_misaddressed_dropped)
+{
+	const uint32_t elsewhere = 0x0a090909;	/* 10.9.9.9 */
+	struct raw_frame f;
+	uint16_t port;
+	size_t len;
+	int ps, fd;
+
+	RAW_SETUP(port, ps, fd);
+	len = raw_dgram(&f, port);
+	f.h.daddr = htonl(elsewhere);
+	raw_resum(&f, len);
+	raw_expect(_metadata, ps, fd, &f, len, 'A');
+
+	len = raw_dgram(&f, port);
+	f.h.type = TOY_TYPE_STREAM;
+	f.h.flags = TOY_F_SYN;
+	f.h.daddr = htonl(TOY_ADDR_BROADCAST);
+	raw_resum(&f, len);
+	raw_expect(_metadata, ps, fd, &f, len, 'H');
+
+	len = raw_dgram(&f, port);
+	f.h.type = TOY_TYPE_STREAM;
+	f.h.flags = TOY_F_SYN;
+	f.h.sport = 0;
 	raw_resum(&f, len);
 	raw_expect(_metadata, ps, fd, &f, len, 'H');
 }
