@@ -168,6 +168,35 @@ static void toy_loss_ofo_fill(struct kunit *test)
 }
 
 /*
+ * A resend cut bigger covers two segments already kept out of order: it
+ * replaces them (OfoMerge frees them), and the reader still gets every
+ * byte once, in order, when the hole before them is filled.
+ */
+static void toy_loss_ofo_cover(struct kunit *test)
+{
+	u8 buf[4 * DATA_LEN + 1];
+	struct toy_conn c;
+	struct toy_snap s;
+	u32 start;
+
+	toy_conn_open(test, &c, 0);
+	start = c.rcv_nxt;
+	toy_loss_segment(&c, TOY_F_DATA, start + 2 * DATA_LEN, DATA_LEN, start);
+	toy_loss_segment(&c, TOY_F_DATA, start + 3 * DATA_LEN, DATA_LEN, start);
+	toy_loss_segment(&c, TOY_F_DATA, start + DATA_LEN, 3 * DATA_LEN, start);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.ofo_queue, 1U);
+	KUNIT_EXPECT_EQ(test, s.rcv_nxt, start);
+
+	toy_loss_segment(&c, TOY_F_DATA, start, DATA_LEN, start + 4 * DATA_LEN);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.ofo_queue, 0U);
+	KUNIT_ASSERT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)),
+			4 * DATA_LEN);
+	toy_expect_bytes(test, buf, start, 4 * DATA_LEN);
+}
+
+/*
  * A segment past a hole that ends beyond the window advertised is not
  * kept (OfoDrops, sk_drops); the hole's start is acknowledged again.
  */
@@ -830,6 +859,7 @@ static void toy_loss_listen_late(struct kunit *test)
 
 static struct kunit_case toy_stream_loss_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_loss_ofo_fill, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_loss_ofo_cover, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_loss_ofo_beyond_window, toy_sides_gen_params),
 	KUNIT_CASE(toy_loss_ofo_prune),
 	KUNIT_CASE_PARAM(toy_loss_dupacks_once, toy_sides_gen_params),
