@@ -575,6 +575,46 @@ static void toy_loss_window_seq_ahead(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, toy_loss_snd_wnd(&c), 4 * PEER_WIN * unit);
 }
 
+/*
+ * While a process owns the socket, segments wait in its backlog, bounded
+ * as TCP's by both buffers plus 64 KiB: the one that finds it full is
+ * dropped and counted (BacklogDrops, sk_drops), for the sender to resend.
+ * What did wait is processed when the owner lets go.
+ */
+static void toy_loss_backlog_full(struct kunit *test)
+{
+	struct toy_kunit_mib before, after;
+	struct toy_conn c;
+	struct toy_seg seg;
+	struct sock *sk;
+	int i, ret, drops;
+
+	toy_conn_open(test, &c, 0);
+	sk = c.sock->sk;
+	WRITE_ONCE(sk->sk_sndbuf, SOCK_MIN_SNDBUF);
+	WRITE_ONCE(sk->sk_rcvbuf, SOCK_MIN_RCVBUF);
+	drops = atomic_read(&sk->sk_drops);
+	toy_kunit_mib_read(toy_kunit_tn(), &before);
+
+	lock_sock(sk);
+	for (i = 0, ret = NET_RX_SUCCESS; i < 1000 && ret == NET_RX_SUCCESS; i++)
+		ret = toy_conn_send(&c, TOY_F_DATA | TOY_F_ACK,
+				    c.rcv_nxt + i * DATA_LEN, c.snd_una,
+				    DATA_LEN);
+	KUNIT_EXPECT_EQ(test, ret, NET_RX_DROP);
+	KUNIT_EXPECT_GT(test, i, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&sk->sk_drops), drops + 1);
+	release_sock(sk);
+
+	toy_kunit_mib_read(toy_kunit_tn(), &after);
+	KUNIT_EXPECT_EQ(test, after.v[TOY_MIB_BACKLOGDROPS] -
+			before.v[TOY_MIB_BACKLOGDROPS], 1UL);
+	/* The first that waited was delivered once the owner let go. */
+	KUNIT_EXPECT_GE(test, toy_conn_unread(&c), (unsigned int)DATA_LEN);
+	while (toy_conn_pop(&c, &seg))
+		;	/* its ACKs, and those of what did not fit */
+}
+
 /* ---- sending: clones of segments in flight (A1) ------------------------- */
 
 /**
@@ -868,6 +908,7 @@ static struct kunit_case toy_stream_loss_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_loss_rtt, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_loss_window_stale, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_loss_window_seq_ahead, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_loss_backlog_full, toy_sides_gen_params),
 	KUNIT_CASE(toy_loss_clone_sent),
 	KUNIT_CASE(toy_loss_clone_split),
 	KUNIT_CASE(toy_loss_confirm),

@@ -443,9 +443,23 @@ static void toy_stream_tcp_rules(struct kunit *test)
 	toy_stream_run_row(test, test->param_value);
 }
 
+/*
+ * The names /proc/net/toy prints: TCP's, and "?" for a number that is no
+ * state (a corrupted socket must not make the listing read out of bounds).
+ */
+static void toy_stream_state_names(struct kunit *test)
+{
+	KUNIT_EXPECT_STREQ(test, toy_state_name(TOY_ESTABLISHED), "ESTABLISHED");
+	KUNIT_EXPECT_STREQ(test, toy_state_name(TOY_TIME_WAIT), "TIME_WAIT");
+	KUNIT_EXPECT_STREQ(test, toy_state_name(0), "?");
+	KUNIT_EXPECT_STREQ(test, toy_state_name(-1), "?");
+	KUNIT_EXPECT_STREQ(test, toy_state_name(1000), "?");
+}
+
 static struct kunit_case toy_stream_state_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_frame_in_state, toy_rows_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_tcp_rules, toy_tcp_rows_gen_params),
+	KUNIT_CASE(toy_stream_state_names),
 	{}
 };
 

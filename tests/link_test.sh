@@ -107,6 +107,7 @@ MAXDG=$((MTU - 32))
 # each errno is also checked on its own (toy_nl below).
 IP_EBUSY="Error: that toy link is already plugged in."
 IP_NOTTOY="Error: a toy link can only be plugged into another toy link."
+IP_NODEV="Error: no such device to plug into."
 IP_ADDR_ADD="Error: toy links are unnumbered: set the node address on toy0."
 IP_ADDR_SET="RTNETLINK answers: Operation not supported"
 IP_RESERVED="RTNETLINK answers: Cannot assign requested address"
@@ -123,6 +124,7 @@ TN_EBUSY="pairing error: 'link' naming a paired end (t12, t21) is EBUSY, and not
 TN_EBUSY_IP="pairing error, as ip prints it: $IP_EBUSY"
 TN_EINVAL="pairing error: 'link lo', not a toy link, is EINVAL, and nothing is made"
 TN_EINVAL_IP="pairing error, as ip prints it: $IP_NOTTOY"
+TN_ENODEV_IP="pairing error: 'link if99999' (ip's spelling of an ifindex) names no device: $IP_NODEV"
 TN_ADDR_ADD="link address: 'address 10.9.9.9' when making a toy link is EINVAL, and nothing is made"
 TN_ADDR_ADD_IP="link address, as 'ip link add t19 address 10.9.9.9 type toy' prints it: $IP_ADDR_ADD"
 TN_ADDR_SET="link address: setting t12's address later is EOPNOTSUPP (links have none to set)"
@@ -166,7 +168,7 @@ TN_RMMOD="rmmod af_toy with links in two namespaces: it unloads, every toy link 
 TN_DMESG="kernel log: no BUG, WARNING or Oops during the suite"
 
 ALL_TN=(TN_CREATE TN_PAIR TN_CARRIER TN_EBUSY TN_EBUSY_IP TN_EINVAL
-	TN_EINVAL_IP TN_ADDR_ADD TN_ADDR_ADD_IP TN_ADDR_SET TN_ADDR_SET_IP
+	TN_EINVAL_IP TN_ENODEV_IP TN_ADDR_ADD TN_ADDR_ADD_IP TN_ADDR_SET TN_ADDR_SET_IP
 	TN_TOY0 TN_RESERVED TN_RESERVED_IP TN_ZERO TN_KEEP TN_ECHO TN_NEIGH TN_TCPDUMP TN_DG12 TN_DG21
 	TN_STREAM TN_SEQ TN_TCP TN_EMSGSIZE TN_BCAST TN_UNREACH_DG
 	TN_UNREACH_ST TN_SNMP TN_NETUNREACH TN_PULL TN_FLUSH TN_SHRINK TN_NETEM
@@ -614,6 +616,15 @@ t_einval_ip() {
 	return $r
 }
 
+t_enodev_ip() {
+	local r=0
+
+	expect_err "$IP_NODEV" \
+		ip -n "$N1" link add t15 link if99999 type toy || r=1
+	not_made "$N1" t15 || r=1
+	return $r
+}
+
 t_addr_add() {
 	local r=0
 
@@ -767,6 +778,7 @@ run t_ebusy "$TN_EBUSY"
 run t_ebusy_ip "$TN_EBUSY_IP"
 run t_einval "$TN_EINVAL"
 run t_einval_ip "$TN_EINVAL_IP"
+run t_enodev_ip "$TN_ENODEV_IP"
 run t_addr_add "$TN_ADDR_ADD"
 run t_addr_add_ip "$TN_ADDR_ADD_IP"
 run t_addr_set "$TN_ADDR_SET"
