@@ -615,6 +615,56 @@ static void toy_loss_backlog_full(struct kunit *test)
 		;	/* its ACKs, and those of what did not fit */
 }
 
+/* Make the socket's timer expire now, @n times, each expiry run in full. */
+static void toy_loss_expire(struct toy_conn *c, unsigned int n)
+{
+	bool fired;
+
+	while (n--) {
+		fired = toy_conn_expire_owned(c);
+		release_sock(c->sock->sk);
+		KUNIT_ASSERT_TRUE_MSG(c->test, fired,
+				      "the timer did not fire in %d jiffies",
+				      TOY_KUNIT_WAIT);
+	}
+}
+
+/*
+ * A SYN nobody answers is sent TOY_MAX_RETRIES times more, then connect()
+ * fails with ETIMEDOUT, as TCP's after tcp_syn_retries.
+ */
+static void toy_loss_syn_gives_up(struct kunit *test)
+{
+	struct toy_conn c;
+
+	toy_conn_start(test, &c, TOY_SIDE_CLIENT, 0);
+	toy_loss_expire(&c, TOY_MAX_RETRIES);
+	toy_expect_state(test, c.sock, TOY_SYN_SENT);
+	toy_loss_expire(&c, 1);
+	toy_expect_state(test, c.sock, TOY_CLOSE);
+	KUNIT_EXPECT_EQ(test, sock_error(c.sock->sk), -ETIMEDOUT);
+}
+
+/*
+ * A client that never hears from the server after its handshake stops
+ * asking after TOY_MAX_RETRIES SYNs, and stays connected: the server may
+ * still speak, or the client's data will tell it.
+ */
+static void toy_loss_confirm_gives_up(struct kunit *test)
+{
+	struct toy_conn c;
+	struct toy_snap s;
+
+	toy_conn_start(test, &c, TOY_SIDE_CLIENT, 0);
+	toy_conn_establish(&c);
+	c.confirm_ok = true;
+	toy_loss_expire(&c, TOY_MAX_RETRIES + 1);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_TRUE(test, s.heard);
+	KUNIT_EXPECT_FALSE(test, s.timer);
+	toy_expect_state(test, c.sock, TOY_ESTABLISHED);
+}
+
 /* ---- sending: clones of segments in flight (A1) ------------------------- */
 
 /**
@@ -912,6 +962,8 @@ static struct kunit_case toy_stream_loss_test_cases[] = {
 	KUNIT_CASE(toy_loss_clone_sent),
 	KUNIT_CASE(toy_loss_clone_split),
 	KUNIT_CASE(toy_loss_confirm),
+	KUNIT_CASE(toy_loss_syn_gives_up),
+	KUNIT_CASE(toy_loss_confirm_gives_up),
 	KUNIT_CASE(toy_loss_listen_late),
 	{}
 };

@@ -537,6 +537,35 @@ static int sysctl_write_errno(const char *path, const char *val)
 	return err;
 }
 
+/*
+ * The pool past its hard limit (toy_mem "1 1 1": one page): a send()
+ * still queues its first segment (an empty write queue always gets one,
+ * as sk_forced_mem_schedule() lets TCP) and what the memory granted for
+ * it covers, then waits for memory; a nonblocking one returns what it
+ * queued (131006 of 262144 bytes on 6.1: two segments).
+ */
+TEST_F(stream, full_pool_send_stops_short)
+{
+	const char *mem = "/proc/sys/net/toy/toy_mem";
+	static char buf[4 * 65536];
+	char old_mem[128];
+	ssize_t r;
+	int c, s, e;
+
+	if (!variant->toy)
+		SKIP(return, "AF_TOY's pool (TCP's is tcp_mem)");
+	PAIR(&c, &s);
+	ASSERT_LT(0, read_file(mem, old_mem, sizeof(old_mem)));
+	ASSERT_OK(write_file(mem, "1 1 1"));
+	r = send(c, buf, sizeof(buf), MSG_DONTWAIT);
+	e = errno;
+	ASSERT_OK(write_file(mem, old_mem));
+	TH_LOG("send() of %zu bytes with the pool full: %zd (%s)", sizeof(buf),
+	       r, r < 0 ? strerror(e) : "ok");
+	ASSERT_LT(0, r);
+	ASSERT_GT((ssize_t)sizeof(buf), r);
+}
+
 /* Values out of range are refused, and the old value stays. */
 TEST_F(stream, limit_sysctls_refuse_bad_values)
 {
