@@ -788,8 +788,7 @@ TEST_F(dgram, recv_peek)
 /* A buffer send() cannot read (a PROT_NONE page): EFAULT, as UDP's. */
 TEST_F(dgram, send_bad_buffer_efault)
 {
-	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
+	void *bad = no_access_page();
 	uint16_t port;
 	int r = PEER_BOUND(&port), s = SOCK();
 	char b[16];
@@ -806,8 +805,7 @@ TEST_F(dgram, send_bad_buffer_efault)
  */
 TEST_F(dgram, recv_bad_buffer_efault_drops_it)
 {
-	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
+	void *bad = no_access_page();
 	uint16_t port;
 	int r = PEER_BOUND(&port), s = SOCK();
 	char b[16];

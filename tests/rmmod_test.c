@@ -16,6 +16,7 @@
  *   socket(family) now fails with EAFNOSUPPORT;
  *   finit_module() loads it again; socket() works again.
  */
+#include <grp.h>
 #include <limits.h>
 #include <sys/klog.h>
 #include <sys/utsname.h>
@@ -259,6 +260,89 @@ TEST_F_TIMEOUT(rmmod, bad_family_fails_cleanly, 300)
 	ASSERT_EQ(0, load_module(self->ko, self->params));
 	self->unloaded = false;
 	ASSERT_TRUE(toy_module_loaded());
+}
+
+/*
+ * In a namespace of nobody's (unshare -Urn), lo renamed to toy0 while
+ * af_toy.ko is not loaded, and kept.  Child: the namespace's side.
+ * Writes 0 (ready) or the step that failed to @ready; after a byte on
+ * @go, checks that namespace's AF_TOY loopback and writes 0 or the step
+ * that failed to @done.
+ */
+static void taken_child(int ready, int go, int done)
+{
+	uint16_t port;
+	struct fam f;
+	int step = 1, s = -1;
+	char c;
+
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534) || enter_userns_as_root())
+		goto out;
+	step = 2;
+	if (system("ip link set lo name toy0"))
+		goto out;
+	step = 0;
+out:
+	if (write(ready, &step, sizeof(step)) != sizeof(step) || step ||
+	    read(go, &c, 1) != 1)
+		_exit(0);
+	step = 3;	/* the module's loopback, under the next free name */
+	if (system("ip -o link show toy1 >/dev/null"))
+		goto done;
+	step = 4;	/* and a datagram to ourselves through it */
+	fam_init(&f, true);
+	s = bound_socket(&f, &port);
+	if (s >= 0 && fam_sendto(&f, s, "x", 1, 0, INADDR_LOOPBACK, port) == 1 &&
+	    wait_fd(s, POLLIN, WAIT_MS) == POLLIN && recv(s, &c, 1, 0) == 1)
+		step = 0;
+done:
+	if (write(done, &step, sizeof(step)) != sizeof(step))
+		_exit(1);
+	_exit(0);
+}
+
+/*
+ * A7: a link named toy0 in some namespace (anyone can make one: rename
+ * lo in a namespace of their own) must not make the module fail to load
+ * for everybody.  That namespace's AF_TOY loopback is toy1 instead, says
+ * so in the kernel log, and works.
+ */
+TEST_F_TIMEOUT(rmmod, toy0_taken_in_a_namespace_loads_anyway, 300)
+{
+	int ready[2], go[2], done[2], step = -1, st;
+	pid_t pid;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	ASSERT_EQ(0, unload_module());
+	self->unloaded = true;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		taken_child(ready[1], go[0], done[1]);
+	close(ready[1]);
+	close(go[0]);
+	close(done[1]);
+	ASSERT_EQ((ssize_t)sizeof(step), read(ready[0], &step, sizeof(step)));
+	if (step == 1) {
+		waitpid(pid, &st, 0);
+		SKIP(return, "no user namespace for nobody");
+	}
+	ASSERT_EQ(0, step) TH_LOG("renaming lo to toy0 failed at step %d", step);
+
+	ASSERT_EQ(0, load_module(self->ko, self->params))
+		TH_LOG("load with a toy0 taken: %s", strerror(errno));
+	self->unloaded = false;
+	ASSERT_TRUE(kmsg_has("af_toy: toy0 is taken in this namespace: the loopback is toy1"));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	step = -1;
+	ASSERT_EQ((ssize_t)sizeof(step), read(done[0], &step, sizeof(step)));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, step) TH_LOG("in the namespace, step %d failed", step);
 }
 
 TEST_HARNESS_MAIN

@@ -936,8 +936,7 @@ TEST_F(stream, so_rcvtimeo_eagain)
  */
 TEST_F(stream, recv_bad_buffer_efault_keeps_data)
 {
-	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
+	void *bad = no_access_page();
 	char buf[16];
 	int c, s;
 

@@ -568,33 +568,34 @@ TEST_F(dgram, raw_bad_version_or_reserved_dropped)
  * stream segment to the broadcast address, or from port 0, is malformed
  * (HdrErrors).  None is delivered.
  */
+/* Our datagram frame, made a @type frame to @daddr from @sport: @fate. */
+static void raw_readdressed(struct __test_metadata *_metadata, int ps, int fd,
+			    uint16_t port, uint8_t type, uint32_t daddr,
+			    uint16_t sport, char fate)
+{
+	struct raw_frame f;
+	size_t len = raw_dgram(&f, port);
+
+	f.h.type = type;
+	f.h.flags = type == TOY_TYPE_DGRAM ? TOY_F_DATA : TOY_F_SYN;
+	f.h.daddr = htonl(daddr);
+	f.h.sport = htons(sport);
+	raw_resum(&f, len);
+	raw_expect(_metadata, ps, fd, &f, len, fate);
+}
+
 TEST_F(dgram, raw_misaddressed_dropped)
 {
-	const uint32_t elsewhere = 0x0a090909;	/* 10.9.9.9 */
-	struct raw_frame f;
 	uint16_t port;
-	size_t len;
 	int ps, fd;
 
 	RAW_SETUP(port, ps, fd);
-	len = raw_dgram(&f, port);
-	f.h.daddr = htonl(elsewhere);
-	raw_resum(&f, len);
-	raw_expect(_metadata, ps, fd, &f, len, 'A');
-
-	len = raw_dgram(&f, port);
-	f.h.type = TOY_TYPE_STREAM;
-	f.h.flags = TOY_F_SYN;
-	f.h.daddr = htonl(TOY_ADDR_BROADCAST);
-	raw_resum(&f, len);
-	raw_expect(_metadata, ps, fd, &f, len, 'H');
-
-	len = raw_dgram(&f, port);
-	f.h.type = TOY_TYPE_STREAM;
-	f.h.flags = TOY_F_SYN;
-	f.h.sport = 0;
-	raw_resum(&f, len);
-	raw_expect(_metadata, ps, fd, &f, len, 'H');
+	raw_readdressed(_metadata, ps, fd, port, TOY_TYPE_DGRAM,
+			0x0a090909 /* 10.9.9.9 */, RAW_SPORT, 'A');
+	raw_readdressed(_metadata, ps, fd, port, TOY_TYPE_STREAM,
+			TOY_ADDR_BROADCAST, RAW_SPORT, 'H');
+	raw_readdressed(_metadata, ps, fd, port, TOY_TYPE_STREAM,
+			INADDR_LOOPBACK, 0, 'H');
 }
 
 /*

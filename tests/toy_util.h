@@ -711,6 +711,15 @@ static inline int enter_userns_as_root(void)
 	return write_file("/proc/self/gid_map", map);
 }
 
+/*
+ * A page the process may neither read nor write (PROT_NONE): a buffer
+ * the kernel must refuse with EFAULT.  MAP_FAILED if there is none.
+ */
+static inline void *no_access_page(void)
+{
+	return mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
 /* The state letter of thread @tid of this process (R, S, D, ...). */
 static inline char task_state(pid_t tid)
 {
