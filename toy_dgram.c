@@ -182,7 +182,7 @@ static int toy_dgram_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	skb = toy_skb_alloc_send(sk, toy_sk_dev(sk), msg, len, &err);
 	if (!skb)
 		goto out_err;
-	err = toy_xmit(sock_net(sk), skb, &fl);
+	err = toy_xmit(sock_net(sk), skb, &fl, toy_sk_route(sk, fl.daddr));
 	if (err)
 		goto out_err;
 	TOY_INC_STATS(tn, TOY_MIB_OUTDATAGRAMS);
@@ -334,7 +334,7 @@ static void toy_dgram_unreachable(struct net_device *dev,
 		return;
 	toy_flow_reply(in, &fl);
 	fl.flags = TOY_F_RST;
-	toy_xmit(dev_net(dev), skb, &fl);
+	toy_xmit(dev_net(dev), skb, &fl, NULL);
 }
 
 /* A "port unreachable" reply: fail the connected socket that caused it. */

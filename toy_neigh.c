@@ -36,6 +36,16 @@
  * guards the table and its entries; no frame is sent while it is held.
  * An entry holds a reference on its link, dropped when the link goes
  * down or away (toy_neigh_flush(), from the core's netdevice notifier).
+ *
+ * The route cache: a connected socket keeps a counted reference to the
+ * entry of its peer (toy_sock.route), as an inet socket keeps its route
+ * in sk_dst_cache.  While that entry is REACHABLE, its frames go out on
+ * the entry's link without the lock or a lookup.  Anything else (the
+ * entry went STALE or FAILED, lost its link, or left the table) sends
+ * them the slow way, which finds the entry again and caches it.  So the
+ * cache needs no invalidation of its own: an entry that leaves the table
+ * says so in its state (TOY_NEIGH_NONE), and is freed, after an RCU
+ * grace period, when its last holder lets go.
  * One timer per namespace is the cache's clock: it probes, ages and
  * expires entries, and runs only while the table is not empty.
  */
@@ -68,12 +78,17 @@ static const char *const toy_neigh_state_names[] = {
 
 /**
  * struct toy_neigh - what we know of one neighbour; guarded by the
- *		      table's lock
+ *		      table's lock, but see @dev and @state
  * @node: in toy_neigh_table.entries
- * @addr: its node address
- * @dev: the link that reaches it, held; NULL while INCOMPLETE or FAILED
+ * @addr: its node address; never changes
+ * @dev: the link that reaches it, held; NULL while INCOMPLETE or FAILED.
+ *	 Written with WRITE_ONCE() under the lock; the route cache reads it
+ *	 with READ_ONCE() under RCU, which keeps the device's memory
  * @dev_tracker: for the reference on @dev
- * @state: TOY_NEIGH_*
+ * @state: TOY_NEIGH_*, or TOY_NEIGH_NONE once out of the table; written
+ *	   with WRITE_ONCE() under the lock, read locklessly by the cache
+ * @refcnt: one for the table while listed, one per socket that caches it
+ * @rcu: frees it after the cache's lockless readers are done
  * @probes: who-has sent since it was last confirmed; 0 when not asking
  * @probed: jiffies of the last who-has
  * @updated: jiffies of the last change of @state
@@ -89,6 +104,8 @@ struct toy_neigh {
 	unsigned long		probed;
 	unsigned long		updated;
 	struct sk_buff_head	queue;
+	refcount_t		refcnt;
+	struct rcu_head		rcu;
 };
 
 static struct toy_net *toy_neigh_tn(struct toy_neigh_table *t)
@@ -118,7 +135,7 @@ static void toy_neigh_arm(struct toy_neigh_table *t)
 static void toy_neigh_move(struct toy_neigh *n, int old, u8 state)
 {
 	trace_toy_neigh_state(n->addr, n->dev, old, state);
-	n->state = state;
+	WRITE_ONCE(n->state, state);
 	n->updated = jiffies;
 }
 
@@ -130,20 +147,29 @@ static void toy_neigh_set_state(struct toy_neigh *n, u8 state)
 /* Forget the link an entry used; called with the lock held. */
 static void toy_neigh_drop_dev(struct toy_neigh *n)
 {
-	if (n->dev) {
-		netdev_put(n->dev, &n->dev_tracker);
-		n->dev = NULL;
+	struct net_device *dev = n->dev;
+
+	if (dev) {
+		WRITE_ONCE(n->dev, NULL);
+		netdev_put(dev, &n->dev_tracker);
 	}
 }
 
+static void toy_neigh_put(struct toy_neigh *n)
+{
+	if (n && refcount_dec_and_test(&n->refcnt))
+		kfree_rcu(n, rcu);
+}
+
+/* Take @n out of the table; a socket's route cache may still hold it. */
 static void toy_neigh_free(struct toy_neigh_table *t, struct toy_neigh *n)
 {
-	trace_toy_neigh_state(n->addr, n->dev, n->state, TOY_NEIGH_NONE);
+	toy_neigh_set_state(n, TOY_NEIGH_NONE);
 	list_del(&n->node);
 	t->count--;
 	toy_neigh_drop_dev(n);
 	skb_queue_purge(&n->queue);
-	kfree(n);
+	toy_neigh_put(n);
 }
 
 static struct toy_neigh *toy_neigh_create(struct toy_neigh_table *t,
@@ -158,6 +184,7 @@ static struct toy_neigh *toy_neigh_create(struct toy_neigh_table *t,
 		return NULL;
 	n->addr = addr;
 	skb_queue_head_init(&n->queue);
+	refcount_set(&n->refcnt, 1);
 	toy_neigh_move(n, TOY_NEIGH_NONE, TOY_NEIGH_INCOMPLETE);
 	list_add(&n->node, &t->entries);
 	t->count++;
@@ -224,11 +251,44 @@ static void toy_neigh_release_queue(struct net_device *dev,
 
 /* ---- the way out for a frame to another node --------------------------- */
 
+/*
+ * The link of the entry a socket cached, if that entry is still the
+ * right one and needs nothing done: REACHABLE, for @daddr.  Under RCU.
+ */
+static struct net_device *toy_neigh_cached_dev(struct toy_neigh __rcu **cache,
+					       __be32 daddr)
+{
+	struct toy_neigh *n = cache ? rcu_dereference(*cache) : NULL;
+
+	if (!n || n->addr != daddr ||
+	    READ_ONCE(n->state) != TOY_NEIGH_REACHABLE)
+		return NULL;
+	return READ_ONCE(n->dev);
+}
+
+/* Cache @n, on which the caller took a reference for @cache. */
+static void toy_neigh_cache(struct toy_neigh __rcu **cache,
+			    struct toy_neigh *n)
+{
+	toy_neigh_put(unrcu_pointer(xchg(cache, RCU_INITIALIZER(n))));
+}
+
+/**
+ * toy_neigh_uncache() - let go of a socket's cached route
+ * @cache: the socket's toy_sock.route, which nobody else uses any more
+ */
+void toy_neigh_uncache(struct toy_neigh __rcu **cache)
+{
+	toy_neigh_put(rcu_replace_pointer(*cache, NULL, true));
+}
+
 /**
  * toy_neigh_output() - send a frame to a node on some link
  * @tn: the namespace's AF_TOY state
  * @skb: the frame, header pushed; consumed
  * @daddr: the node it is for, not this one
+ * @cache: the sending socket's route cache (toy_sock.route), or NULL if
+ *	   the frame is not for its connected peer
  *
  * Sends it on the link that reaches @daddr, or holds it while a who-has
  * asks (the oldest held frame gives way beyond TOY_NEIGH_QUEUE).  Called
@@ -237,14 +297,19 @@ static void toy_neigh_release_queue(struct net_device *dev,
  * Return: 0, or -EHOSTUNREACH (the node did not answer lately) or
  * -ENOBUFS (the cache is full).
  */
-int toy_neigh_output(struct toy_net *tn, struct sk_buff *skb, __be32 daddr)
+int toy_neigh_output(struct toy_net *tn, struct sk_buff *skb, __be32 daddr,
+		     struct toy_neigh __rcu **cache)
 {
 	struct toy_neigh_table *t = &tn->neigh;
+	struct toy_neigh *n, *keep = NULL;
+	struct net_device *dev;
 	struct sk_buff *old = NULL;
-	struct net_device *dev = NULL;
 	bool ask = false;
-	struct toy_neigh *n;
 	int err = 0;
+
+	dev = toy_neigh_cached_dev(cache, daddr);
+	if (dev)
+		return toy_queue_xmit(skb, dev);
 
 	spin_lock_bh(&t->lock);
 	n = toy_neigh_lookup(t, daddr);
@@ -265,6 +330,10 @@ int toy_neigh_output(struct toy_net *tn, struct sk_buff *skb, __be32 daddr)
 		dev = n->dev;
 		/* A stale entry is still used, and checked again. */
 		ask = n->state == TOY_NEIGH_STALE && !n->probes;
+		if (cache && rcu_access_pointer(*cache) != n) {
+			refcount_inc(&n->refcnt);
+			keep = n;
+		}
 	}
 	if (ask) {
 		n->probes = 1;
@@ -272,6 +341,8 @@ int toy_neigh_output(struct toy_net *tn, struct sk_buff *skb, __be32 daddr)
 	}
 	spin_unlock_bh(&t->lock);
 
+	if (keep)
+		toy_neigh_cache(cache, keep);
 	if (ask)
 		toy_neigh_send_all(tn, NULL, TOY_F_WHO_HAS, daddr);
 	if (old) {
@@ -364,8 +435,8 @@ static void toy_neigh_learn(struct toy_net *tn, __be32 addr,
 		goto out;
 	if (n->dev != dev) {
 		toy_neigh_drop_dev(n);
-		n->dev = dev;
 		netdev_hold(dev, &n->dev_tracker, GFP_ATOMIC);
+		WRITE_ONCE(n->dev, dev);
 	}
 	toy_neigh_set_state(n, TOY_NEIGH_REACHABLE);
 	n->probes = 0;
@@ -560,6 +631,28 @@ int toy_neigh_kunit_state(struct toy_net *tn, __be32 addr,
 	return state;
 }
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_neigh_kunit_state);
+
+/**
+ * toy_neigh_kunit_cached() - does a socket's route cache hold @addr's
+ *			      entry, the one in the table now?  For KUnit
+ * @tn: the namespace's AF_TOY state
+ * @sk: the socket
+ * @addr: a node address
+ *
+ * Return: true if it does.
+ */
+bool toy_neigh_kunit_cached(struct toy_net *tn, struct sock *sk, __be32 addr)
+{
+	struct toy_neigh *n;
+	bool cached;
+
+	spin_lock_bh(&tn->neigh.lock);
+	n = toy_neigh_lookup(&tn->neigh, addr);
+	cached = n && rcu_access_pointer(toy_sk(sk)->route) == n;
+	spin_unlock_bh(&tn->neigh.lock);
+	return cached;
+}
+EXPORT_SYMBOL_IF_TOY_KUNIT(toy_neigh_kunit_cached);
 
 /**
  * toy_neigh_kunit_age() - make @addr's entry @age older, for KUnit

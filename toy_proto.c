@@ -73,6 +73,7 @@ EXPORT_SYMBOL_IF_TOY_KUNIT(toy_pernet);
  */
 void toy_sock_destruct(struct sock *sk)
 {
+	toy_neigh_uncache(&toy_sk(sk)->route);
 	skb_queue_purge(&sk->sk_receive_queue);
 	skb_queue_purge(&sk->sk_error_queue);
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
@@ -269,15 +270,19 @@ static void toy_xmit_links(struct net *net, struct sk_buff *skb)
  * @net: the sender's namespace
  * @skb: the frame, payload only, with TOY_HDR_LEN of headroom; consumed
  * @fl: its header
+ * @route: the sending socket's route cache, toy_sk_route(), or NULL
+ *	   for a frame of no socket's (a reply made in softirq)
  *
  * Routes by destination: this node's addresses loop back through toy0,
  * a broadcast goes through toy0 and on every link, and anything else
- * goes to the neighbour cache, which finds the link.
+ * goes to the neighbour cache, which finds the link, or takes it from
+ * @route and fills @route.
  *
  * Return: 0, or a negative errno if the frame was refused (only the
  * caller that counts drops, datagram send, looks).
  */
-int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl)
+int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl,
+	     struct toy_neigh __rcu **route)
 {
 	struct toy_net *tn = toy_pernet(net);
 	bool bcast = fl->daddr == htonl(TOY_ADDR_BROADCAST);
@@ -287,7 +292,7 @@ int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl)
 	toy_skb_push_hdr(skb, fl);
 	rcu_read_lock();
 	if (!bcast && !toy_addr_is_local(net, fl->daddr)) {
-		err = toy_neigh_output(tn, skb, fl->daddr);
+		err = toy_neigh_output(tn, skb, fl->daddr, route);
 		goto out;
 	}
 	if (bcast && READ_ONCE(tn->node_addr))

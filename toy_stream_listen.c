@@ -141,7 +141,7 @@ static void toy_stream_rcv_listen_syn(struct sock *sk, struct net_device *dev,
 				       toy_stream_cookie_slot());
 	reply->ack = fl->seq + 1;
 	reply->window = toy_stream_free_window(sk);
-	toy_xmit(dev_net(dev), ctl, reply);
+	toy_xmit(dev_net(dev), ctl, reply, NULL);
 }
 
 /*

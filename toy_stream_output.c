@@ -106,7 +106,7 @@ void toy_stream_send_ctl(struct sock *sk, u8 flags, u32 seq)
 	if (!skb)
 		return;	/* the peer's retransmission will ask again */
 	toy_stream_flow(sk, &fl, flags, seq);
-	toy_xmit(sock_net(sk), skb, &fl);
+	toy_xmit(sock_net(sk), skb, &fl, toy_sk_route(sk, fl.daddr));
 }
 
 /**
@@ -156,7 +156,7 @@ void toy_stream_reply_rst(struct net_device *dev,
 	fl.flags = TOY_F_RST | TOY_F_ACK;
 	fl.seq = in->ack;
 	fl.ack = in->seq + toy_seg_len(in, len);
-	toy_xmit(dev_net(dev), skb, &fl);
+	toy_xmit(dev_net(dev), skb, &fl, NULL);
 }
 
 /* ---- the write queue --------------------------------------------------- */
@@ -273,7 +273,7 @@ static void toy_stream_transmit(struct sock *sk, struct sk_buff *skb)
 		return;	/* the retransmission timer will try again */
 	cb->when = (u32)jiffies;
 	toy_stream_flow(sk, &fl, cb->flags | TOY_F_ACK, cb->seq);
-	toy_xmit(sock_net(sk), copy, &fl);
+	toy_xmit(sock_net(sk), copy, &fl, toy_sk_route(sk, fl.daddr));
 }
 
 /* Split the unsent segment @skb so that its first @len bytes fit. */

@@ -88,6 +88,8 @@ enum {
 	TOY_CLOSING	= TCP_CLOSING,
 };
 
+struct toy_neigh;	/* a neighbour entry, toy_neigh.c's own */
+
 /**
  * struct toy_sock - an AF_TOY socket
  * @sk: the generic socket; must stay first, sk_alloc() allocates a toy_sock
@@ -96,6 +98,10 @@ enum {
  * @sport: bound local port, 0 while unbound
  * @daddr: connected peer address (valid in TOY_ESTABLISHED)
  * @dport: connected peer port (valid in TOY_ESTABLISHED)
+ * @route: the neighbour entry of the connected peer on another node, with
+ *	   a reference, or NULL: the route cache (toy_neigh.c).  Swapped
+ *	   with xchg() by any sender, read under RCU, let go by
+ *	   toy_sock_destruct()
  *
  * Locking: all four address fields are written with lock_sock() held and,
  * for @rcv_saddr and @sport, the port table's lock too.  The receive path
@@ -108,6 +114,7 @@ struct toy_sock {
 	__be16			sport;
 	__be32			daddr;
 	__be16			dport;
+	struct toy_neigh __rcu	*route;
 };
 
 /* Sequence numbers wrap: compare them as TCP's before()/after() do. */
@@ -406,7 +413,21 @@ __be32 toy_node_addr(const struct net *net);
 __be32 toy_source_addr(const struct net *net, __be32 daddr);
 bool toy_addr_is_local(const struct net *net, __be32 addr);
 unsigned int toy_max_payload(const struct net_device *dev);
-int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl);
+int toy_xmit(struct net *net, struct sk_buff *skb, const struct toy_flow *fl,
+	     struct toy_neigh __rcu **route);
+
+/*
+ * The route cache toy_xmit() may use for @sk's frame to @daddr: the
+ * socket's own if @daddr is its connected peer; otherwise none, and the
+ * frame looks its route up afresh, as an unconnected UDP sendto() does.
+ */
+static inline struct toy_neigh __rcu **toy_sk_route(struct sock *sk,
+						    __be32 daddr)
+{
+	struct toy_sock *ts = toy_sk(sk);
+
+	return daddr == READ_ONCE(ts->daddr) ? &ts->route : NULL;
+}
 
 /* toy_neigh.c: the toy ARP, which link reaches which node */
 enum toy_neigh_state {
@@ -425,7 +446,9 @@ void toy_neigh_table_init(struct toy_net *tn, struct net *net);
 void toy_neigh_table_exit(struct toy_net *tn);
 int toy_neigh_route(struct toy_net *tn, __be32 daddr,
 		    unsigned int *max_payload);
-int toy_neigh_output(struct toy_net *tn, struct sk_buff *skb, __be32 daddr);
+int toy_neigh_output(struct toy_net *tn, struct sk_buff *skb, __be32 daddr,
+		     struct toy_neigh __rcu **cache);
+void toy_neigh_uncache(struct toy_neigh __rcu **cache);
 int toy_neigh_rcv(struct toy_net *tn, struct sk_buff *skb);
 void toy_neigh_announce(struct toy_net *tn, struct net_device *dev);
 void toy_neigh_flush(struct toy_net *tn, const struct net_device *dev);
@@ -436,6 +459,7 @@ extern struct rtnl_link_ops toy_link_ops;
 int toy_neigh_kunit_state(struct toy_net *tn, __be32 addr,
 			  const struct net_device **dev, unsigned int *queued);
 bool toy_neigh_kunit_age(struct toy_net *tn, __be32 addr, unsigned long age);
+bool toy_neigh_kunit_cached(struct toy_net *tn, struct sock *sk, __be32 addr);
 extern const char *const toy_mib_names[TOY_MIB_MAX];
 const char *toy_state_name(int state);
 struct sock *toy_dgram_lookup(struct toy_net *tn, const struct toy_flow *fl);

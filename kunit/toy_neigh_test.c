@@ -513,6 +513,85 @@ static void toy_neigh_announced(struct kunit *test)
 			TOY_NEIGH_NONE);
 }
 
+/* Frames @dev has sent, once at least @want (or the wait is over) */
+static u64 toy_neigh_wait_tx(struct net_device *dev, u64 want)
+{
+	unsigned long end = jiffies + TOY_KUNIT_WAIT * 10;
+	struct rtnl_link_stats64 st;
+
+	for (;;) {
+		dev_get_stats(dev, &st);
+		if (st.tx_packets >= want || time_after(jiffies, end))
+			return st.tx_packets;
+		usleep_range(100, 200);
+	}
+}
+
+/*
+ * The route cache: a connected socket keeps its peer's entry, sends on
+ * that entry's link, follows it when the peer moves, and finds a new
+ * entry once the old one left the table.  A sendto() from an unconnected
+ * socket caches nothing.
+ */
+static void toy_neigh_route_cache(struct kunit *test)
+{
+	struct toy_net *tn = toy_kunit_tn();
+	struct socket *tx = toy_kunit_socket(test);
+	struct socket *other = toy_kunit_socket(test);
+	struct toy_kunit_mib before;
+	struct net_device *t1, *t2;
+	const struct net_device *via;
+	unsigned long want;
+	unsigned int queued;
+	u64 n1, n2;
+	char byte = 'x';
+
+	toy_neigh_cable(test, &t1, &t2);
+	KUNIT_ASSERT_EQ(test, toy_kunit_connect(tx, PEER, PORT), 0);
+	toy_neigh_reach(test, tx, t2);	/* its frame was held: no cache */
+	KUNIT_EXPECT_FALSE(test, toy_neigh_kunit_cached(tn, tx->sk,
+							htonl(PEER)));
+
+	n1 = toy_neigh_wait_tx(t1, 0);
+	n2 = toy_neigh_wait_tx(t2, 0);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, PEER, PORT, &byte, 1), 1);
+	KUNIT_EXPECT_TRUE(test, toy_neigh_kunit_cached(tn, tx->sk,
+						       htonl(PEER)));
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(other, PEER, PORT, &byte, 1), 1);
+	KUNIT_EXPECT_FALSE(test, toy_neigh_kunit_cached(tn, other->sk,
+							htonl(PEER)));
+	KUNIT_EXPECT_EQ(test, toy_neigh_wait_tx(t2, n2 + 2), n2 + 2);
+	KUNIT_EXPECT_EQ(test, toy_neigh_wait_tx(t1, 0), n1);
+
+	/* The peer says it is on t1 now: the cached entry goes with it. */
+	toy_neigh_inject(test, t1, TOY_F_IS_AT, PEER, TOY_ADDR_BROADCAST);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, PEER, PORT, &byte, 1), 1);
+	KUNIT_EXPECT_EQ(test, toy_neigh_wait_tx(t1, n1 + 1), n1 + 1);
+	KUNIT_EXPECT_EQ(test, toy_neigh_wait_tx(t2, 0), n2 + 2);
+
+	/* STALE: the cache steps aside, so that the frame asks again. */
+	KUNIT_ASSERT_TRUE(test, toy_neigh_age(PEER, REACHABLE_TIME));
+	KUNIT_ASSERT_EQ(test, toy_neigh_wait_state(PEER, TOY_NEIGH_STALE),
+			TOY_NEIGH_STALE);
+	toy_kunit_mib_read(tn, &before);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, PEER, PORT, &byte, 1), 1);
+	want = before.v[TOY_MIB_NEIGHOUTREQUESTS] + 2;	/* one per link */
+	KUNIT_EXPECT_GE(test,
+			toy_kunit_wait_mib(tn, TOY_MIB_NEIGHOUTREQUESTS, want),
+			want);
+
+	/* The entry leaves the table (as when t1 goes down, which also
+	 * leaves no link up to send on): the next frame asks again.
+	 */
+	toy_neigh_flush(tn, t1);
+	KUNIT_EXPECT_EQ(test, toy_kunit_send(tx, PEER, PORT, &byte, 1), 1);
+	KUNIT_EXPECT_EQ(test, toy_neigh_state(PEER, &via, &queued),
+			TOY_NEIGH_INCOMPLETE);
+	KUNIT_EXPECT_EQ(test, queued, 1);
+	KUNIT_EXPECT_FALSE(test, toy_neigh_kunit_cached(tn, tx->sk,
+							htonl(PEER)));
+}
+
 /* FAILED is remembered for 10 s; after that the next frame asks again. */
 static void toy_neigh_failed_expires(struct kunit *test)
 {
@@ -591,6 +670,7 @@ static struct kunit_case toy_neigh_test_cases[] = {
 	KUNIT_CASE(toy_neigh_addresses),
 	KUNIT_CASE(toy_neigh_ageing),
 	KUNIT_CASE(toy_neigh_announced),
+	KUNIT_CASE(toy_neigh_route_cache),
 	KUNIT_CASE(toy_neigh_failed_expires),
 	KUNIT_CASE(toy_neigh_full),
 	{}
