@@ -237,7 +237,12 @@ static void toy_stream_rcv_in_order(struct sock *sk, struct sk_buff *skb,
 	bool fin = fl->flags & TOY_F_FIN;
 	enum skb_drop_reason reason = SKB_NOT_DROPPED_YET;
 
-	if (skb->len) {
+	/*
+	 * Only bytes past rcv_nxt are queued.  A resent last segment with
+	 * the FIN on top brings nothing else new: queued, its old bytes
+	 * would wait for a read that never asks for them.
+	 */
+	if (skb->len && toy_seq_after(fl->seq + skb->len, st->rcv_nxt)) {
 		reason = SKB_DROP_REASON_TCP_INVALID_SEQUENCE;
 		if (!(TOYF(sk->sk_state) & TOYF_CAN_RECV))
 			goto drop;	/* data after the peer's FIN */

@@ -63,6 +63,36 @@ static void toy_stream_passive_close(struct kunit *test)
 }
 
 /*
+ * The peer resends its last data with its FIN on top: the bytes are old,
+ * only the FIN is new.  The FIN ends the stream; the old bytes are not
+ * queued a second time, where no read would ever free them.
+ */
+static void toy_stream_stale_data_fin(struct kunit *test)
+{
+	struct toy_conn c;
+	struct toy_snap s;
+	u8 buf[DATA_LEN];
+	u32 start;
+
+	toy_conn_open(test, &c, 0);
+	start = c.rcv_nxt;
+	toy_conn_data(&c, DATA_LEN);
+	KUNIT_ASSERT_EQ(test, toy_conn_send(&c, TOY_F_DATA | TOY_F_FIN |
+					    TOY_F_ACK, c.rcv_nxt - DATA_LEN,
+					    c.snd_una, DATA_LEN),
+			NET_RX_SUCCESS);
+	c.rcv_nxt++;
+	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
+	toy_assert_state(test, c.sock, TOY_CLOSE_WAIT);
+	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)), DATA_LEN);
+	toy_expect_bytes(test, buf, start, DATA_LEN);
+	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)), 0);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.rmem_alloc, 0);
+	KUNIT_EXPECT_EQ(test, s.unread, 0U);
+}
+
+/*
  * Active close: FIN_WAIT1 --ACK--> FIN_WAIT2 --FIN--> TIME_WAIT, where a
  * resent FIN is acknowledged again and restarts the wait, data is ignored,
  * and the timer ends in CLOSE no sooner than TIME_WAIT's length.
@@ -338,6 +368,7 @@ static void toy_stream_orphan_data(struct kunit *test)
 
 static struct kunit_case toy_stream_close_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_passive_close, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_stream_stale_data_fin, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_active_close, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_half_close_timer, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_half_close_late_timer,
