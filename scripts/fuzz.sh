@@ -14,9 +14,10 @@
 # module to build/fuzz/ (so a rebuild during the run does not matter),
 # boots the kernel with scripts/vm.sh and runs scripts/guest/fuzz-guest.sh
 # there, which loads the module itself (after measuring the slab baseline) with
-# family=26 for trinity's "-P LLC" (datagram and stream sockets), runs
-# trinity as nobody, then checks OOM, hung tasks, soft lockups, rmmod and
-# the slab; see that script for the details and for why LLC.
+# family=30 for trinity's "-P TIPC" (datagram, seqpacket and stream
+# sockets), runs trinity as nobody, then checks that its calls reached
+# AF_TOY sockets, OOM, hung tasks, soft lockups, rmmod and the slab; see
+# that script for the details and for why TIPC.
 #
 # Pass criteria, each a TAP line: those of fuzz-guest.sh, plus "the guest
 # kernel log is clean" (scripts/vm.sh: no BUG, WARNING, KASAN, lockdep,

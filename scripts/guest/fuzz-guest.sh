@@ -37,17 +37,20 @@
 # if every check passed.
 #
 # Which family: trinity only creates sockets of domains it has a name for,
-# and Debian's trinity (1.9+git20230109) refuses to create its socket pool
-# for ECONET and SNA ("Can't do protocol ECONET": valid_proto() lists them
-# as removed), so with -P ECONET only socket() itself would reach AF_TOY
-# and every other call would get fd -1.  Trinity makes its pool from the
-# domain's triplets (net/proto-*.c).  LLC (26) has two with protocol 0,
-# (SOCK_DGRAM) and (SOCK_STREAM), so both of AF_TOY's pools are fuzzed;
-# the debug kernel, the one fuzzed, has no LLC (CONFIG_LLC is off), so
-# the slot is free.  That is the default, FUZZ_DOMAIN=LLC with family 26.
-# IPX (4, removed from the kernel in 4.18) has only (SOCK_DGRAM, 0): it
-# fuzzes datagrams alone, as the runs before LLC did.  FUZZ_DOMAIN=ECONET
-# (family 19) is accepted for comparison.
+# and its pool of sockets, the fds every other call is given, only of
+# domains its valid_proto() accepts for the user it runs as (Debian's
+# trinity, 1.9+git20230109, fds/sockets.c).  It refuses ECONET and SNA
+# ("removed") and, unless it runs as root, LLC, KEY and PACKET ("needs
+# root"): with any of those its pool stays empty ("Can't do protocol",
+# "created 0 sockets"), socket() alone reaches AF_TOY, and every other
+# call is given fd -1 and fails with EBADF.  (The runs with LLC did just
+# that, which nothing checked; check 5 below now does.)  TIPC (30) is
+# accepted for nobody and has three triplets, all with protocol 0:
+# (SOCK_DGRAM), (SOCK_SEQPACKET) and (SOCK_STREAM), so every AF_TOY
+# socket type is fuzzed; the debug kernel, the one fuzzed, has no TIPC
+# (CONFIG_TIPC is off), so the slot is free.  That is the default,
+# FUZZ_DOMAIN=TIPC with family 30.  IPX (4) has only (SOCK_DGRAM, 0).
+# LLC and ECONET are accepted for comparison.
 #
 # Trinity's main process sometimes crashes (SIGSEGV) while it sets up its
 # sockets, a bug of its own (see start_trinity's caller); it is then
@@ -60,7 +63,7 @@
 set -u
 
 MINUTES=${FUZZ_MINUTES:-30}
-DOMAIN=${FUZZ_DOMAIN:-LLC}
+DOMAIN=${FUZZ_DOMAIN:-TIPC}
 CHILDREN=${FUZZ_CHILDREN:-4}
 SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 SLAB_TOL_KB=${FUZZ_SLAB_TOLERANCE_KB:-4096}
@@ -74,11 +77,16 @@ SYSCALLS="socket socketpair bind connect listen accept accept4 sendto
 
 # STREAM: does trinity make stream sockets of this domain?
 case $DOMAIN in
+TIPC) FAMILY=30 STREAM=1 ;;
 LLC) FAMILY=26 STREAM=1 ;;
 IPX) FAMILY=4 STREAM= ;;
 ECONET) FAMILY=19 STREAM= ;;
-*) echo "Bail out! FUZZ_DOMAIN must be LLC, IPX or ECONET, not '$DOMAIN'"; exit 2 ;;
+*) echo "Bail out! FUZZ_DOMAIN must be TIPC, LLC, IPX or ECONET, not '$DOMAIN'"; exit 2 ;;
 esac
+# The calls that take one socket fd from trinity's pool
+FDCALLS="bind connect listen accept accept4 sendto sendmsg sendmmsg recvfrom
+	recvmsg recvmmsg setsockopt getsockopt shutdown getsockname getpeername
+	ioctl read write readv writev"
 [[ $MINUTES =~ ^[1-9][0-9]*$ ]] || { echo "Bail out! FUZZ_MINUTES wants whole minutes"; exit 2; }
 
 pass=0
@@ -101,7 +109,7 @@ bail() {
 }
 
 echo "TAP version 13"
-echo "1..$((8 + ${STREAM:-0}))"
+echo "1..$((9 + ${STREAM:-0}))"
 
 [ "$(id -u)" -eq 0 ] || { echo "Bail out! run as root (in the VM)"; exit 2; }
 for c in trinity setpriv; do
@@ -241,6 +249,25 @@ if [ -n "$STREAM" ]; then
 	grep -qx STREAM <<<"$kinds"
 	check $? "AF_TOY stream sockets existed during the run (trinity's $DOMAIN has a SOCK_STREAM triplet)"
 fi
+
+# Did those calls get AF_TOY sockets?  Trinity's statistics (printed when
+# it stops) count, per call, the attempts and each errno: an fd that is
+# not an open socket shows as EBADF or ENOTSOCK.  Allow a tenth for fds
+# a child's own close() or shutdown took from under it.
+# shellcheck disable=SC2086 # lists of words
+tally=$(cat "$WORK"/trinity.*.out 2>/dev/null | awk -v calls=" $(echo $FDCALLS) " '
+	/^[a-z0-9_]+: \(attempted:/ {
+		name = $1; sub(/:$/, "", name)
+		cur = index(calls, " " name " ") > 0
+		if (cur) { n = $2; sub(/.*attempted:/, "", n); sub(/\..*/, "", n); tried += n }
+		next
+	}
+	/^[a-z0-9_]+:/ { cur = 0 }
+	cur && /^ +(Bad file descriptor|Socket operation on non-socket): / { bad += $NF }
+	END { printf "%d %d\n", tried, bad }')
+read -r tried bad <<<"$tally"
+[ "${tried:-0}" -gt 0 ] && [ $((bad * 10)) -lt "$tried" ]
+check $? "trinity's fd calls reached AF_TOY sockets: ${bad:-?} of ${tried:-?} got EBADF or ENOTSOCK"
 
 # ---- 5: nothing of nobody's is left ------------------------------------------
 # setsid made the group; kill what is left of it, then wait (bounded) until
