@@ -36,6 +36,8 @@
  * guards the table and its entries; no frame is sent while it is held.
  * An entry holds a reference on its link, dropped when the link goes
  * down or away (toy_neigh_flush(), from the core's netdevice notifier).
+ * One timer per namespace is the cache's clock: it probes, ages and
+ * expires entries, and runs only while the table is not empty.
  *
  * The route cache: a connected socket keeps a counted reference to the
  * entry of its peer (toy_sock.route), as an inet socket keeps its route
@@ -46,8 +48,6 @@
  * cache needs no invalidation of its own: an entry that leaves the table
  * says so in its state (TOY_NEIGH_NONE), and is freed, after an RCU
  * grace period, when its last holder lets go.
- * One timer per namespace is the cache's clock: it probes, ages and
- * expires entries, and runs only while the table is not empty.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

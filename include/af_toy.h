@@ -435,8 +435,9 @@ enum toy_neigh_state {
 	TOY_NEIGH_REACHABLE,
 	TOY_NEIGH_STALE,
 	TOY_NEIGH_FAILED,
-	/* No entry: never an entry's state, only what the trace event and
-	 * toy_neigh_kunit_state() say.  Not negative: trace-cmd prints a
+	/* No entry: what the trace event and toy_neigh_kunit_state() say,
+	 * and the state of an entry taken out of the table that a socket's
+	 * route cache still holds.  Not negative: trace-cmd prints a
 	 * negative enum as a number.
 	 */
 	TOY_NEIGH_NONE,
