@@ -145,13 +145,16 @@ void toy_dev_setup_common(struct net_device *dev)
 	dev->priv_flags |= IFF_NO_QUEUE;
 
 	/*
-	 * Frames may be paged (large datagrams).  HW_CSUM only promises the
-	 * core that this device needs no checksum done for it: AF_TOY's own
-	 * frames carry a checksum summed in software (toy_skb_push_hdr()),
-	 * and a frame never leaves the host.
+	 * Frames may be paged (large datagrams).  HW_CSUM is checksum
+	 * offload as lo and veth have it: AF_TOY leaves its checksum to the
+	 * device (toy_skb_push_hdr()), and a toy device never sums, because
+	 * its frames never leave the host.  It can be turned off ("ethtool
+	 * -K toy0 tx off"); the core then sums every frame before the device
+	 * gets it (validate_xmit_skb()), and captures show real checksums.
 	 */
 	dev->features = NETIF_F_SG | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA |
 			NETIF_F_HW_CSUM;
+	dev->hw_features = NETIF_F_SG | NETIF_F_HW_CSUM;
 	toy_dev_set_lltx(dev);
 }
 

@@ -11,9 +11,11 @@
  *              toy_skb_alloc_data()   a stream segment's payload copied in
  *              toy_skb_alloc_ctl()    a header-only frame (ACK, RST, ...)
  *              toy_skb_split()        a stream segment cut to fit a window
- *              toy_skb_push_hdr()     header + checksum in front of it
+ *              toy_skb_push_hdr()     header in front of it, checksum
+ *                                     left to the device (offload)
  *   receive:   toy_skb_validate()     header checked, frame trimmed,
- *                                     checksum verified, header pulled
+ *                                     checksum verified unless the frame
+ *                                     never left the host, header pulled
  *              toy_skb_flow()         the header read into a toy_flow
  *   replies:   toy_flow_reply()       a toy_flow with the ends swapped
  *
@@ -202,7 +204,16 @@ EXPORT_SYMBOL_IF_TOY_KUNIT(toy_skb_alloc_ctl);
  * @fl: addresses, ports, type and flags of the frame
  *
  * Also sets what the device and the packet taps need: the network header
- * offset and skb->protocol.  The checksum covers header and payload.
+ * offset and skb->protocol.
+ *
+ * The checksum (the Internet checksum over header and payload) is left to
+ * the device, as TCP and UDP leave theirs to lo and veth: check is zero
+ * and the frame is CHECKSUM_PARTIAL from the header on.  Every toy device
+ * advertises NETIF_F_HW_CSUM and never sums, since its frames never leave
+ * the host; whatever needs the real sum computes it with
+ * skb_checksum_help() first: the core, for a device whose offload was
+ * turned off ("ethtool -K toy0 tx off"), and netem before it corrupts a
+ * byte.  So no byte of payload is summed on the way out.
  */
 void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl)
 {
@@ -223,10 +234,11 @@ void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl)
 	th->ack = htonl(fl->ack);
 	th->window = htons(fl->window);
 	th->len = htons(payload);
-	th->check = csum_fold(skb_checksum(skb, 0, skb->len, 0));
 
 	skb->protocol = htons(ETH_P_TOY);
-	skb->ip_summed = CHECKSUM_NONE;
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_network_header(skb) - skb->head;
+	skb->csum_offset = offsetof(struct toyhdr, check);
 }
 EXPORT_SYMBOL_IF_TOY_KUNIT(toy_skb_push_hdr);
 
@@ -290,7 +302,10 @@ static bool toy_hdr_sane(const struct toyhdr *th)
  *
  * Checks, in order: the header is present, its fixed fields are sane, the
  * announced payload fits in the frame (any excess is trimmed off, as IP
- * does), and the checksum matches.  Nothing beyond the bytes actually
+ * does), and the checksum matches.  A frame that never left the host and
+ * was never summed (CHECKSUM_PARTIAL, see toy_skb_push_hdr()) is trusted,
+ * as udp_lib_checksum_complete() trusts one: skb_csum_unnecessary().
+ * Nothing beyond the bytes actually
  * received is ever read.  On success the header is pulled: data points at
  * the payload and toy_hdr() at the header.
  *
@@ -314,7 +329,8 @@ enum toy_rx_verdict toy_skb_validate(struct sk_buff *skb)
 	if (pskb_trim_rcsum(skb, frame_len))
 		return TOY_RX_BAD_HEADER;
 
-	if (csum_fold(skb_checksum(skb, 0, skb->len, 0)))
+	if (!skb_csum_unnecessary(skb) &&
+	    csum_fold(skb_checksum(skb, 0, skb->len, 0)))
 		return TOY_RX_BAD_CSUM;
 
 	__skb_pull(skb, TOY_HDR_LEN);

@@ -85,6 +85,9 @@ struct toy_flow toy_kunit_flow(u16 sport, u16 dport);
 void toy_kunit_fill(u8 *buf, size_t len, unsigned int seed);
 struct sk_buff *toy_kunit_skb_adopt(struct kunit *test, struct sk_buff *skb);
 void toy_kunit_skb_disown(struct kunit *test, struct sk_buff *skb);
+struct sk_buff *toy_kunit_frame_offloaded(struct kunit *test,
+					  const struct toy_flow *fl,
+					  const void *payload, size_t len);
 struct sk_buff *toy_kunit_frame(struct kunit *test, const struct toy_flow *fl,
 				const void *payload, size_t len);
 void toy_kunit_set_field(struct sk_buff *skb, enum toy_kunit_field field,

@@ -335,7 +335,7 @@ void toy_kunit_skb_disown(struct kunit *test, struct sk_buff *skb)
 }
 
 /**
- * toy_kunit_frame() - build a frame the way the module does
+ * toy_kunit_frame_offloaded() - build a frame exactly as the module sends it
  * @test: the test; the frame is test-managed
  * @fl: its addressing
  * @payload: @len bytes of payload
@@ -343,11 +343,13 @@ void toy_kunit_skb_disown(struct kunit *test, struct sk_buff *skb)
  *
  * toy_skb_alloc_ctl() gives a header-only frame, so tailroom for the
  * payload is added before toy_skb_push_hdr() puts the header in front.
+ * Its checksum is left to the device (CHECKSUM_PARTIAL, check zero).
  *
  * Return: a linear frame, data at the toy header, dev toy0.
  */
-struct sk_buff *toy_kunit_frame(struct kunit *test, const struct toy_flow *fl,
-				const void *payload, size_t len)
+struct sk_buff *toy_kunit_frame_offloaded(struct kunit *test,
+					  const struct toy_flow *fl,
+					  const void *payload, size_t len)
 {
 	struct net_device *dev = toy_kunit_dev();
 	struct sk_buff *skb;
@@ -362,6 +364,29 @@ struct sk_buff *toy_kunit_frame(struct kunit *test, const struct toy_flow *fl,
 	skb_put_data(skb, payload, len);
 	toy_skb_push_hdr(skb, fl);
 	skb->dev = dev;
+	return skb;
+}
+
+/**
+ * toy_kunit_frame() - build a frame as it comes off a wire
+ * @test: the test; the frame is test-managed
+ * @fl: its addressing
+ * @payload: @len bytes of payload
+ * @len: payload length
+ *
+ * toy_kunit_frame_offloaded(), then the checksum the module leaves to the
+ * device filled in with skb_checksum_help(), as a device without offload
+ * (or netem, before it corrupts a byte) would: the receiver verifies it,
+ * and a test that changes a byte of the frame is caught.
+ *
+ * Return: a linear frame, data at the toy header, dev toy0.
+ */
+struct sk_buff *toy_kunit_frame(struct kunit *test, const struct toy_flow *fl,
+				const void *payload, size_t len)
+{
+	struct sk_buff *skb = toy_kunit_frame_offloaded(test, fl, payload, len);
+
+	KUNIT_ASSERT_EQ(test, skb_checksum_help(skb), 0);
 	return skb;
 }
 
@@ -421,6 +446,7 @@ void toy_kunit_fix_csum(struct sk_buff *skb)
 
 	th->check = 0;
 	th->check = ip_compute_csum(skb->data, skb->len);
+	skb->ip_summed = CHECKSUM_NONE;
 }
 
 /*

@@ -3,11 +3,12 @@
  * KUnit suite "toy_skb": the frame format (toy_skb.c).
  *
  * A frame built by toy_skb_push_hdr() carries exactly the documented wire
- * header and survives toy_skb_validate(); every malformed frame gets the
- * right verdict.  The malformed frames are cut out of valid ones, so the
- * bytes just past their end (tailroom) would complete a valid frame: a
- * validator that read past the end would accept them.  Paged frames check
- * that nothing assumes a linear buffer.
+ * header, leaves its checksum to the device (offload), and survives
+ * toy_skb_validate(); every malformed frame gets the right verdict.  The
+ * malformed frames are cut out of valid ones, so the bytes just past their
+ * end (tailroom) would complete a valid frame: a validator that read past
+ * the end would accept them.  Paged frames check that nothing assumes a
+ * linear buffer.
  */
 
 #include <linux/mm.h>
@@ -157,6 +158,40 @@ static void toy_skb_ctl_round_trip(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, toy_skb_validate(skb), TOY_RX_OK);
 	KUNIT_EXPECT_EQ(test, skb->len, 0);
 	KUNIT_EXPECT_EQ(test, toy_hdr(skb)->flags, TOY_F_RST);
+}
+
+/*
+ * The checksum is left to the device: check zero, CHECKSUM_PARTIAL from the
+ * header on.  Summed when something must (skb_checksum_help(), as the core
+ * does for a device without offload and netem before it corrupts a byte),
+ * it is the Internet checksum, and a byte changed after that is caught.  A
+ * frame never summed never left the host: it is trusted as it is.
+ */
+static void toy_skb_checksum_offload(struct kunit *test)
+{
+	struct toy_flow fl = toy_kunit_flow(TOY_SKB_SPORT, TOY_SKB_DPORT);
+	u8 payload[TOY_SKB_PAYLOAD], frame[TOY_HDR_LEN + TOY_SKB_PAYLOAD];
+	const struct toyhdr *th;
+	struct sk_buff *skb;
+
+	toy_kunit_fill(payload, sizeof(payload), 1);
+	skb = toy_kunit_frame_offloaded(test, &fl, payload, sizeof(payload));
+	th = (const struct toyhdr *)skb->data;
+	KUNIT_EXPECT_EQ(test, (int)skb->ip_summed, CHECKSUM_PARTIAL);
+	KUNIT_EXPECT_PTR_EQ(test, skb_checksum_start(skb), skb->data);
+	KUNIT_EXPECT_EQ(test, skb->csum_offset, offsetof(struct toyhdr, check));
+	KUNIT_EXPECT_EQ(test, th->check, 0);
+	memcpy(frame, skb->data, sizeof(frame));
+
+	KUNIT_ASSERT_EQ(test, skb_checksum_help(skb), 0);
+	KUNIT_EXPECT_EQ(test, (int)skb->ip_summed, CHECKSUM_NONE);
+	KUNIT_EXPECT_EQ(test, th->check, ip_compute_csum(frame, sizeof(frame)));
+	skb->data[sizeof(frame) - 1] ^= 0x01;
+	KUNIT_EXPECT_EQ(test, toy_skb_validate(skb), TOY_RX_BAD_CSUM);
+
+	skb = toy_kunit_frame_offloaded(test, &fl, payload, sizeof(payload));
+	KUNIT_EXPECT_EQ(test, toy_skb_validate(skb), TOY_RX_OK);
+	KUNIT_EXPECT_EQ(test, memcmp(skb->data, payload, sizeof(payload)), 0);
 }
 
 /* ---- malformed and unusual frames --------------------------------------- */
@@ -335,6 +370,7 @@ static struct kunit_case toy_skb_test_cases[] = {
 	KUNIT_CASE(toy_skb_wire_layout),
 	KUNIT_CASE(toy_skb_round_trip),
 	KUNIT_CASE(toy_skb_ctl_round_trip),
+	KUNIT_CASE(toy_skb_checksum_offload),
 	KUNIT_CASE_PARAM(toy_skb_validate_case, toy_skb_case_gen_params),
 	KUNIT_CASE_PARAM(toy_skb_truncated_header, toy_skb_trunc_gen_params),
 	{}

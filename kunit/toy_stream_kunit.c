@@ -270,6 +270,18 @@ struct toy_tap *toy_tap_start(struct kunit *test)
 	return tap;
 }
 
+/*
+ * A frame on toy0 is either summed (by a test, or by netem) or leaves its
+ * checksum to the device from the header on (toy_skb_push_hdr()).
+ */
+static bool toy_seg_csum_ok(const struct sk_buff *skb)
+{
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		return skb_checksum_start(skb) == skb->data &&
+		       skb->csum_offset == offsetof(struct toyhdr, check);
+	return !csum_fold(skb_checksum(skb, 0, skb->len, 0));
+}
+
 static void toy_seg_parse(struct sk_buff *skb, struct toy_seg *seg)
 {
 	struct toyhdr th;
@@ -288,7 +300,7 @@ static void toy_seg_parse(struct sk_buff *skb, struct toy_seg *seg)
 	seg->len = ntohs(th.len);
 	seg->valid = th.version == TOY_VERSION &&
 		     skb->len == TOY_HDR_LEN + seg->len &&
-		     !csum_fold(skb_checksum(skb, 0, skb->len, 0));
+		     toy_seg_csum_ok(skb);
 	if (seg->valid)
 		skb_copy_bits(skb, TOY_HDR_LEN, seg->data,
 			      min_t(unsigned int, seg->len, sizeof(seg->data)));

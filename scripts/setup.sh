@@ -50,7 +50,7 @@ esac
 PACKAGES=(
 	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	kmod iproute2 socat tcpdump sparse cpio xz-utils gcc make libc6-dev
-	util-linux linux-source-6.1 tshark python3 trinity dkms
+	util-linux linux-source-6.1 tshark python3 trinity dkms ethtool
 	mandoc groff-base man-db dwarves clitest trace-cmd bpftrace graphviz
 )
 

@@ -5,8 +5,9 @@
 #
 # Inside the VM (af_toy loaded): capture a datagram echo and a stream
 # echo on toy0 with tcpdump, decode the capture with tshark and the
-# project's Lua dissector, and check the fields; then flip one payload
-# byte in the capture and check the dissector flags the checksum.  Then
+# project's Lua dissector, and check the fields and that the checksums
+# were left to the device (offload); then capture with the offload off
+# (ethtool), flip one payload byte and check the dissector flags it.  Then
 # two nodes (namespaces joined by a toy link): capture on the link while
 # one sends a datagram to the other, and check that the toy ARP's who-has
 # and is-at decode.  TAP output with a kselftest-style "# Totals:" line.
@@ -30,6 +31,7 @@ decode() { tshark -X "lua_script:$lua" -r "$1" "${@:2}" 2>/dev/null; }
 echo "TAP version 13"
 why=
 command -v tshark >/dev/null || why="tshark is not installed"
+command -v ethtool >/dev/null || why="ethtool is not installed"
 # check.sh sets it on the debug kernel: the dissector is user space, and
 # tshark under KASAN takes two minutes of the hour make check has.
 [ -n "${DISSECTOR_TEST_SKIP:-}" ] && why=$DISSECTOR_TEST_SKIP
@@ -38,7 +40,7 @@ if [ -n "$why" ]; then
 	echo "# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0"
 	exit 0
 fi
-echo "1..8"
+echo "1..9"
 
 tcpdump -i toy0 -w "$tmp/cap.pcap" -c 16 2>"$tmp/td.err" &
 td=$!
@@ -65,13 +67,31 @@ check "datagram echo decoded in the other direction" \
 flags=$(awk -F'\t' '$1 == 2 { print $6 }' "$tmp/fields.txt" | uniq | head -n 4 | tr '\n' ' ')
 check "stream handshake decoded: SYN, SYN+ACK, ACK, data+ACK" \
 	'[ "$flags" = "0x02 0x06 0x04 0x05 " ]' "flags seen: $flags"
-check "every checksum verifies" \
+check "checksums are left to the device (0, offloaded), none flagged bad" \
 	'[ "$(decode "$tmp/cap.pcap" -Y toy.checksum.bad | wc -l)" -eq 0 ] &&
-	 [ "$(decode "$tmp/cap.pcap" -V | grep -c "Checksum: .*\[correct\]")" -ge 16 ]'
+	 [ "$(decode "$tmp/cap.pcap" -V | grep -c "Checksum: 0x0000 \[not computed: offloaded\]")" -ge 16 ]'
+
+# With the offload off the core sums every frame before toy0 gets it
+# (validate_xmit_skb()): real checksums on the wire, verified on receipt.
+ethtool -K toy0 tx off >/dev/null
+tcpdump -i toy0 -w "$tmp/sum.pcap" -c 4 2>"$tmp/td.err" &
+td=$!
+wait_for grep -q "listening on" "$tmp/td.err"
+"$bin/toy_dgram" server 7203 1 >/dev/null &
+s=$!
+wait_for bound 7203
+"$bin/toy_dgram" client 7203 "dissect me" >"$tmp/echo.txt"
+wait "$s"
+wait "$td"
+ethtool -K toy0 tx on >/dev/null
+check "offload off (ethtool -K toy0 tx off): every checksum computed and correct" \
+	'grep -q "dissect me" "$tmp/echo.txt" &&
+	 [ "$(decode "$tmp/sum.pcap" -Y toy.checksum.bad | wc -l)" -eq 0 ] &&
+	 [ "$(decode "$tmp/sum.pcap" -V | grep -c "Checksum: .*\[correct\]")" -eq 4 ]'
 
 # Flip the last byte of the first frame's payload (pcap header 24 bytes,
 # record header 16, cooked header 16, toy header 32, 10 payload bytes).
-python3 - "$tmp/cap.pcap" "$tmp/bad.pcap" <<'PY'
+python3 - "$tmp/sum.pcap" "$tmp/bad.pcap" <<'PY'
 import sys
 b = bytearray(open(sys.argv[1], 'rb').read())
 b[24 + 16 + 16 + 32 + 9] ^= 0xff

@@ -11,7 +11,8 @@
 	/*
 	 * Yours: the payload length the header announces (th->len) against
 	 * the bytes that arrived, the frame cut to that length, and the
-	 * checksum over the header and the payload.  Return what
+	 * checksum over the header and the payload, unless the frame never
+	 * left this host unsummed (skb_csum_unnecessary()).  Return what
 	 * toy_rcv() must count: TOY_RX_BAD_HEADER or TOY_RX_BAD_CSUM.
 	 */
 

@@ -49,7 +49,10 @@ struct sockaddr_toy {
  * The wire format, for dissectors and for the curious.  Every frame on a
  * toy device carries EtherType ETH_P_TOY and starts with this header, all
  * fields in network byte order.  The checksum is the Internet checksum
- * over the header (with @check zero) and the payload.
+ * over the header (with @check zero) and the payload.  AF_TOY leaves it
+ * to the device (checksum offload), so a capture on a toy device shows
+ * @check zero unless the offload is off ("ethtool -K toy0 tx off"); a
+ * computed checksum is never zero.
  */
 #define ETH_P_TOY		0x88B5	/* ETH_P_802_EX1, local experimental */
 #define TOY_VERSION		1
