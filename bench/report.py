@@ -48,16 +48,15 @@ SHOWN = [
 ]
 
 TITLES = {
-    "dgram": "datagram throughput (sender CPU0, receiver CPU1)",
-    "stream": "stream throughput, by write size (writer CPU0, reader CPU1)",
+    "dgram": "datagram throughput",
+    "stream": "stream throughput, by write size",
     "stream_loss1": "stream goodput through netem loss 1% (toy0 for AF_TOY, lo for TCP)",
     "pp_dgram": "ping-pong round trip, 64 B datagrams",
     "pp_stream": "ping-pong round trip, 64 B on a stream",
     "connrate": "connect + accept + close",
     "link_dgram": "across a link, datagram throughput (AF_TOY: toy link; UDP: veth pair; "
-                  "sender CPU0 in one namespace, receiver CPU1 in the other)",
-    "link_stream": "across a link, stream throughput (AF_TOY: toy link; TCP: veth pair; "
-                   "writer CPU0, reader CPU1)",
+                  "sender in one namespace, receiver in the other)",
+    "link_stream": "across a link, stream throughput (AF_TOY: toy link; TCP: veth pair)",
     "link_pp_dgram": "across a link, ping-pong round trip, 64 B datagrams (toy link; veth pair)",
     "link_pp_stream": "across a link, ping-pong round trip, 64 B on a stream (toy link; veth pair)",
     "scale": "scaling with N bound datagram sockets (ns per operation)",
@@ -163,6 +162,12 @@ def table(st, meta, failed):
     if meta.get("accelerator", "").startswith("tcg"):
         lines.append("Under TCG absolute numbers mean little (every instruction is "
                      "emulated); the ratios are what to read.")
+    if meta.get("accelerator", "").startswith("icount"):
+        lines.append("icount: the guest's clock counts instructions (one second is "
+                     "10^9 of them, both ends on one CPU), so a rate is per 10^9 "
+                     "instructions, 10^9/rate the instructions per message, and the "
+                     "host's load does not enter; a sleep still counts its timer's "
+                     "length, and pinning does not apply.")
     if meta.get("link"):
         lines.append("Across a link: %s; MTU %s" % (meta["link"], meta.get("link_mtu", "?")))
 

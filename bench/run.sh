@@ -19,7 +19,10 @@
 # Knobs (environment): BENCH_REPS, BENCH_DUR, BENCH_SCALE_REPS,
 # BENCH_SCALE_SIZES, BENCH_SCALE_MSGS, BENCH_FLOOD_REPS, BENCH_FLOOD_RCVBUF,
 # BENCH_PP_CPUS, BENCH_CONN_CPUS, BENCH_ONLY (see
-# scripts/guest/bench-guest.sh); BENCH_KVM=1 boots with --kvm; BENCH_TIMEOUT
+# scripts/guest/bench-guest.sh); BENCH_ICOUNT=1 (the default) boots one CPU
+# with --icount, so every rate is per guest instruction and independent of
+# the host's load (see the README), BENCH_ICOUNT=0 plain TCG on two CPUs
+# (rates per wall-clock second, noisy), BENCH_KVM=1 with --kvm; BENCH_TIMEOUT
 # (seconds, default 1800); BENCH_REPORT_ONLY=1 redoes the table and plot
 # from build/bench/results.csv.
 # Defaults take 6 to 8 minutes under TCG on 2 cores (measured on a busy host;
@@ -57,11 +60,16 @@ if [[ ${BENCH_REPORT_ONLY:-0} != 1 ]]; then
 	if [[ ${BENCH_KVM:-0} == 1 ]]; then
 		accel=kvm
 		vmargs+=(--kvm)
+	elif [[ ${BENCH_ICOUNT:-1} == 1 ]]; then
+		# One CPU: with two, -icount hangs Debian's QEMU 7.2 before the
+		# guest's first console line.
+		accel=icount
+		vmargs+=(--icount --smp 1)
 	fi
 	envs=(--env "BENCH_ACCEL=$accel" --env "BENCH_BIN=$out/toybench")
 	while IFS='=' read -r name value; do
 		case $name in
-		BENCH_KVM | BENCH_TIMEOUT | BENCH_REPORT_ONLY | BENCH_ACCEL | BENCH_BIN) ;;
+		BENCH_KVM | BENCH_ICOUNT | BENCH_TIMEOUT | BENCH_REPORT_ONLY | BENCH_ACCEL | BENCH_BIN) ;;
 		BENCH_*) envs+=(--env "$name=$value") ;;
 		esac
 	done < <(env)

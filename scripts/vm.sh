@@ -36,6 +36,12 @@
 #   --no-kmemleak         skip the kmemleak scans after the run (kernels
 #                         with kmemleak only; saves ~30 s there)
 #   --kvm                 use KVM (-accel kvm -cpu host) instead of TCG
+#   --icount              TCG with "-icount shift=0,sleep=off": the guest's
+#                         clock advances one nanosecond per instruction
+#                         executed (and jumps ahead when every CPU idles),
+#                         so guest-measured time counts instructions and
+#                         no longer depends on how busy the host is
+#                         (make bench's BENCH_ICOUNT=1)
 #                         (nested KVM hangs on the project's build machine)
 #   -h, --help            this text
 #
@@ -174,6 +180,7 @@ while [[ $# -gt 0 ]]; do
 	--env) need_arg "$@"; ENVS+=("$2"); shift 2 ;;
 	--append) need_arg "$@"; APPEND="$APPEND $2"; shift 2 ;;
 	--kvm) ACCEL=(-accel kvm -cpu host); shift ;;
+	--icount) ACCEL=(-accel tcg -cpu max -icount "${ICOUNT:-shift=0,sleep=off}"); shift ;;
 	--no-kmemleak) APPEND="$APPEND af_toy.kmemleak=0"; shift ;;
 	--interactive) INTERACTIVE=1; shift ;;
 	-h | --help) usage; exit 0 ;;

@@ -55,6 +55,9 @@ PP_CPUS=${BENCH_PP_CPUS:-0 0}
 CONN_CPUS=${BENCH_CONN_CPUS:-0 0}
 ONLY=" ${BENCH_ONLY:-dgram stream loss pp connrate link scale flood} "
 
+# One CPU (BENCH_ICOUNT=1): both ends of every run share CPU 0.
+[[ $(nproc) -eq 1 ]] && export TOYBENCH_CPUS="0 0"
+
 want() { [[ $ONLY == *" $1 "* ]]; }
 
 # rotate ROUND WORD... : the words, starting at index ROUND mod count
@@ -170,7 +173,8 @@ echo "round,workload,param,family,metric,value"
 echo "0,meta,-,-,accelerator,$accel${hv:+ ($hv)}"
 echo "0,meta,-,-,duration_s,$DUR"
 echo "0,meta,-,-,rounds,$REPS"
-echo "0,meta,-,-,cpus_throughput,sender 0 / receiver 1"
+tp=${TOYBENCH_CPUS:-0 1}
+echo "0,meta,-,-,cpus_throughput,sender ${tp% *} / receiver ${tp#* }"
 echo "0,meta,-,-,cpus_pingpong,client ${PP_CPUS% *} / server ${PP_CPUS#* }"
 echo "0,meta,-,-,cpus_connrate,client ${CONN_CPUS% *} / server ${CONN_CPUS#* }"
 echo "0,meta,-,-,rmem_default,$(cat /proc/sys/net/core/rmem_default)"
