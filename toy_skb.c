@@ -8,7 +8,9 @@
  *
  *   transmit:  toy_skb_alloc_send()   a datagram's payload copied in,
  *                                     charged to the sender
- *              toy_skb_alloc_data()   a stream segment's payload copied in
+ *              toy_skb_alloc_data()   a seqpacket record's payload copied in
+ *              toy_skb_add_frags()    a stream's bytes copied into page
+ *                                     fragments of a segment
  *              toy_skb_alloc_ctl()    a header-only frame (ACK, RST, ...)
  *              toy_skb_split()        a stream segment cut to fit a window
  *              toy_skb_push_hdr()     header in front of it, checksum
@@ -112,7 +114,7 @@ struct sk_buff *toy_skb_alloc_send(struct sock *sk, struct net_device *dev,
 }
 
 /**
- * toy_skb_alloc_data() - allocate a stream segment and copy its payload
+ * toy_skb_alloc_data() - allocate a seqpacket record and copy its payload
  * @sk: the sending socket (its allocation flags are used)
  * @dev: the device that will transmit it (decides the headroom)
  * @msg: the user's message; @len bytes are copied from its iterator
@@ -137,6 +139,62 @@ struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
 	if (!skb)
 		return NULL;
 	return toy_skb_fill(skb, dev, msg, len, linear, err);
+}
+
+/**
+ * toy_skb_add_frags() - copy a stream's bytes into page fragments of a segment
+ * @sk: the sending socket; its page_frag (the task's) supplies the pages
+ * @skb: a segment never transmitted, so never cloned
+ * @msg: the user's message
+ * @len: bytes to copy at most
+ *
+ * As tcp_sendmsg_locked() does: the bytes go into the socket's page_frag,
+ * a large page that is reused as soon as every segment on it was freed,
+ * so a steady stream allocates (and zeroes) next to no memory; bytes that
+ * follow the last fragment in the same page extend it.  Nothing is
+ * charged here: skb->truesize grows by the bytes copied, and the caller
+ * charges them.
+ *
+ * Return: bytes copied, fewer than @len when pages or fragment slots ran
+ * out or the user's buffer faulted part way; 0 if no page could be had;
+ * -EFAULT if the first byte faulted.
+ */
+int toy_skb_add_frags(struct sock *sk, struct sk_buff *skb,
+		      struct msghdr *msg, size_t len)
+{
+	struct page_frag *pfrag = sk_page_frag(sk);
+	size_t done = 0, copy, n;
+	bool merge;
+	int i;
+
+	while (done < len) {
+		if (!sk_page_frag_refill(sk, pfrag))
+			break;
+		i = skb_shinfo(skb)->nr_frags;
+		merge = skb_can_coalesce(skb, i, pfrag->page, pfrag->offset);
+		if (!merge && i >= MAX_SKB_FRAGS)
+			break;
+		copy = min_t(size_t, len - done, pfrag->size - pfrag->offset);
+		n = copy_page_from_iter(pfrag->page, pfrag->offset, copy,
+					&msg->msg_iter);
+		if (n != copy) {
+			iov_iter_revert(&msg->msg_iter, n);
+			return done ? done : -EFAULT;
+		}
+		if (merge) {
+			skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+		} else {
+			skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset,
+					   copy);
+			get_page(pfrag->page);
+		}
+		pfrag->offset += copy;
+		skb->len += copy;
+		skb->data_len += copy;
+		skb->truesize += copy;
+		done += copy;
+	}
+	return done;
 }
 
 /**

@@ -5,9 +5,9 @@
  * tcp_poll(), the SIOCINQ/SIOCOUTQ counts).
  *
  * How bytes enter: toy_stream_sendmsg() copies them from the user into
- * segments of at most one frame's payload, queues them
- * (toy_stream_queue()) and pushes what the window allows
- * (toy_stream_push(), both in toy_stream_output.c), waiting while the
+ * segments of at most one frame's payload, or into the last segment while
+ * it was never sent (toy_stream_write()), and pushes what the window
+ * allows (toy_stream_push(), both in toy_stream_output.c), waiting while the
  * send buffer or the protocol's pool is full.
  *
  * How bytes leave: toy_stream_recvmsg() copies from sk_receive_queue,
@@ -68,12 +68,10 @@ void toy_stream_write_space(struct sock *sk)
  */
 int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
-	struct net_device *dev = toy_sk_dev(sk);
-	struct sk_buff *skb;
-	size_t copied = 0, size;
+	size_t copied = 0;
 	unsigned int mss;
 	long timeo;
-	int err;
+	int err, n;
 
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
@@ -101,24 +99,22 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 				goto out_err;
 			continue;
 		}
-		size = min_t(size_t, len - copied, mss);
-		skb = toy_skb_alloc_data(sk, dev, msg, size, &err);
-		if (!skb)
+		n = toy_stream_write(sk, msg, len - copied, mss);
+		if (n < 0) {
+			err = n;
 			goto out_err;
-		if (!toy_stream_wmem_schedule(sk, skb->truesize)) {
-			/* The protocol's pool is at its limit: wait, as TCP
-			 * does, and copy the bytes again afterwards.
+		}
+		if (!n) {
+			/* The protocol's pool or the page allocator said no:
+			 * wait, as TCP does, and copy the bytes afterwards.
 			 */
-			iov_iter_revert(&msg->msg_iter, size);
-			kfree_skb_reason(skb, SKB_DROP_REASON_PROTO_MEM);
 			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 			err = sk_stream_wait_memory(sk, &timeo);
 			if (err)
 				goto out_err;
 			continue;
 		}
-		toy_stream_queue(sk, skb, size, TOY_F_DATA);
-		copied += size;
+		copied += n;
 		toy_stream_push(sk);
 		/* Let acknowledgments that queued up meanwhile in. */
 		sk_flush_backlog(sk);

@@ -11,6 +11,9 @@
  *
  *   toy_stream_queue()      sendmsg() or the FIN appends it, charged to
  *                           sk_wmem_queued and the protocol's pool
+ *   toy_stream_write()      the sendmsg() half: a new segment, or the
+ *                           bytes added to the last one while that was
+ *                           never sent
  *   toy_stream_push()       segments never sent, as far as the peer's
  *                           window allows (split to fit)
  *   toy_stream_transmit()   a clone (or, while an earlier clone may be in
@@ -227,6 +230,104 @@ void toy_stream_queue(struct sock *sk, struct sk_buff *skb, u32 len,
 	toy_stream_wmem_charge(sk, skb->truesize);
 	if (!st->send_head)
 		st->send_head = skb;
+}
+
+/*
+ * Coalesce: bytes go into the tail segment while it was never sent and has
+ * room.  While the peer's window holds segments back, every write would
+ * otherwise queue a frame of its own: a thousand 1 KiB writes, a thousand
+ * frames, each with its header, its skb and its ACK.  A segment once sent
+ * is never written to (its clones may be anywhere).
+ */
+static int toy_stream_append(struct sock *sk, struct msghdr *msg,
+			     size_t len, unsigned int mss)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	int n;
+
+	if (!toy_st(sk)->send_head || TOY_SKB_CB(skb)->flags != TOY_F_DATA ||
+	    skb->len >= mss)
+		return 0;
+	len = min_t(size_t, len, mss - skb->len);
+	if (!sk_wmem_schedule(sk, len))
+		return 0;
+	n = toy_skb_add_frags(sk, skb, msg, len);
+	if (n <= 0)
+		return n;
+	toy_stream_wmem_charge(sk, n);
+	TOY_SKB_CB(skb)->end_seq += n;
+	WRITE_ONCE(toy_st(sk)->write_seq, TOY_SKB_CB(skb)->end_seq);
+	return n;
+}
+
+/* A new segment for up to @len bytes: a header-only skb, bytes in frags. */
+static int toy_stream_new_segment(struct sock *sk, struct msghdr *msg,
+				  size_t len)
+{
+	struct sk_buff *skb;
+	int n;
+
+	skb = toy_skb_alloc_ctl(toy_sk_dev(sk), sk->sk_allocation);
+	if (!skb)
+		return 0;
+	n = toy_skb_add_frags(sk, skb, msg, len);
+	if (n > 0 && !toy_stream_wmem_schedule(sk, skb->truesize)) {
+		iov_iter_revert(&msg->msg_iter, n);
+		n = 0;
+	}
+	if (n <= 0) {
+		kfree_skb_reason(skb, SKB_DROP_REASON_PROTO_MEM);
+		return n;
+	}
+	toy_stream_queue(sk, skb, n, TOY_F_DATA);
+	return n;
+}
+
+/* A seqpacket record: one segment, all of it or nothing. */
+static int toy_stream_new_record(struct sock *sk, struct msghdr *msg,
+				 size_t len)
+{
+	struct sk_buff *skb;
+	int err;
+
+	skb = toy_skb_alloc_data(sk, toy_sk_dev(sk), msg, len, &err);
+	if (!skb)
+		return err;
+	if (!toy_stream_wmem_schedule(sk, skb->truesize)) {
+		iov_iter_revert(&msg->msg_iter, len);
+		kfree_skb_reason(skb, SKB_DROP_REASON_PROTO_MEM);
+		return 0;
+	}
+	toy_stream_queue(sk, skb, len, TOY_F_DATA);
+	return len;
+}
+
+/**
+ * toy_stream_write() - queue bytes from a sendmsg() for sending
+ * @sk: the socket, locked
+ * @msg: the user's data
+ * @len: bytes left to send (a seqpacket record: all of it, at most @mss)
+ * @mss: the largest payload of one segment
+ *
+ * A stream's bytes are coalesced into the last segment while it was never
+ * sent, else they start a new one, in either case in page fragments
+ * (toy_skb_add_frags(), as TCP does).  A seqpacket record gets a segment
+ * of its own, never merged with another.
+ *
+ * Return: bytes queued; 0 when the protocol's pool or the page allocator
+ * said no (the caller waits for memory, as TCP does); a negative errno.
+ */
+int toy_stream_write(struct sock *sk, struct msghdr *msg, size_t len,
+		     unsigned int mss)
+{
+	int n;
+
+	if (toy_is_seqpacket(sk))
+		return toy_stream_new_record(sk, msg, len);
+	n = toy_stream_append(sk, msg, len, mss);
+	if (n)
+		return n;
+	return toy_stream_new_segment(sk, msg, min_t(size_t, len, mss));
 }
 
 /**

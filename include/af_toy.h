@@ -474,6 +474,8 @@ struct sk_buff *toy_skb_split(struct sk_buff *skb, struct net_device *dev,
 			      u32 len, gfp_t gfp);
 struct sk_buff *toy_skb_alloc_data(struct sock *sk, struct net_device *dev,
 				   struct msghdr *msg, size_t len, int *err);
+int toy_skb_add_frags(struct sock *sk, struct sk_buff *skb,
+		      struct msghdr *msg, size_t len);
 void toy_skb_push_hdr(struct sk_buff *skb, const struct toy_flow *fl);
 void toy_skb_flow(const struct sk_buff *skb, struct toy_flow *fl);
 void toy_flow_reply(const struct toy_flow *in, struct toy_flow *out);

@@ -183,6 +183,8 @@ void toy_stream_send_ack(struct sock *sk);
 void toy_stream_send_rst(struct sock *sk);
 void toy_stream_reply_rst(struct net_device *dev, const struct toy_flow *in,
 			  unsigned int len);
+int toy_stream_write(struct sock *sk, struct msghdr *msg, size_t len,
+		     unsigned int mss);
 void toy_stream_queue(struct sock *sk, struct sk_buff *skb, u32 len,
 		      u8 flags);
 void toy_stream_free_segment(struct sock *sk, struct sk_buff *skb);

@@ -5,9 +5,10 @@
  *
  * Receiving: data in order (across the wrap of the sequence space),
  * duplicates and overlaps, a gap, the receive window.  Sending: the write
- * queue freed by acknowledgments, and a zero window, probed until it
- * opens.  The peer is played by injected frames and a tap on toy0: the
- * fixture in toy_stream_kunit.c, which all the toy_stream_* suites share.
+ * queue freed by acknowledgments, a zero window, probed until it opens,
+ * and small writes coalescing while the window holds them.  The peer is
+ * played by injected frames and a tap on toy0: the fixture in
+ * toy_stream_kunit.c, which all the toy_stream_* suites share.
  *
  * Sides.  The connection tests run on a client (connect() with O_NONBLOCK,
  * the test answers the SYN with SYN+ACK) and on a child accepted from a
@@ -361,6 +362,48 @@ static void toy_stream_zero_window(struct kunit *test)
 	toy_conn_ack_all(&c, TOY_ESTABLISHED);
 }
 
+/*
+ * Small writes coalesce while the window holds them back: four writes
+ * into a shut window make one segment (toy_stream_append()), which leaves
+ * whole, its bytes in order, once the window opens.  Writes into an open
+ * window leave one by one, and a segment once sent is never written to
+ * (toy_stream_write_queue).
+ */
+static void toy_stream_coalesce(struct kunit *test)
+{
+	const unsigned int part = DATA_LEN / 4;
+	u8 buf[DATA_LEN];
+	struct toy_conn c;
+	struct toy_snap s;
+	struct toy_seg seg;
+	int i;
+
+	toy_conn_start(test, &c, TOY_SIDE_CLIENT, 0);
+	c.window = 0;
+	toy_conn_establish(&c);
+	toy_conn_heard(&c);
+	toy_fill(buf, c.snd_nxt, sizeof(buf));
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, toy_conn_write_raw(&c, buf + i * part,
+							 part), (int)part);
+	toy_conn_expect_none(&c);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.write_queue, 1U);
+	KUNIT_EXPECT_EQ(test, s.write_seq - s.snd_una, (u32)DATA_LEN);
+
+	c.window = PEER_WIN;
+	KUNIT_ASSERT_EQ(test, toy_conn_send(&c, TOY_F_ACK, c.rcv_nxt,
+					    c.snd_una, 0), NET_RX_SUCCESS);
+	toy_conn_expect(&c, TOY_F_DATA | TOY_F_ACK, c.snd_nxt, c.rcv_nxt,
+			&seg);
+	KUNIT_EXPECT_EQ(test, seg.len, (unsigned int)DATA_LEN);
+	KUNIT_EXPECT_EQ(test, memcmp(seg.data, buf, DATA_LEN), 0);
+	toy_conn_expect_none(&c);
+	c.snd_nxt += DATA_LEN;
+	c.rexmit_ok = true;
+	toy_conn_ack_all(&c, TOY_ESTABLISHED);
+}
+
 static struct kunit_case toy_stream_data_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_data_in_order, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_data_duplicate, toy_sides_gen_params),
@@ -368,6 +411,7 @@ static struct kunit_case toy_stream_data_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_data_window, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_write_queue, toy_sides_gen_params),
 	KUNIT_CASE(toy_stream_zero_window),
+	KUNIT_CASE(toy_stream_coalesce),
 	{}
 };
 
