@@ -252,6 +252,7 @@ def targets(st):
     ratio_target("dgram 64 B msgs/s vs UNIX", "dgram", "64", "msgs_per_s", "unix", 0.8, ">=")
     ratio_target("stream 64 KiB MB/s vs TCP", "stream", "65536", "MB_per_s", "tcp", 1.2, ">=")
     ratio_target("stream 64 KiB MB/s vs UNIX", "stream", "65536", "MB_per_s", "unix", 0.8, ">=")
+    ratio_target("stream 1 KiB MB/s vs TCP", "stream", "1024", "MB_per_s", "tcp", 1.0, ">=")
     ratio_target("stream goodput, loss 1%, vs TCP", "stream_loss1", "65536", "MB_per_s",
                  "tcp", 1.0, ">=")
     ratio_target("ping-pong p50 vs UDP", "pp_dgram", "64", "p50_us", "udp", 1.0, "<=")

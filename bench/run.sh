@@ -25,8 +25,8 @@
 # (rates per wall-clock second, noisy), BENCH_KVM=1 with --kvm; BENCH_TIMEOUT
 # (seconds, default 1800); BENCH_REPORT_ONLY=1 redoes the table and plot
 # from build/bench/results.csv.
-# Defaults take 6 to 8 minutes under TCG on 2 cores (measured on a busy host;
-# the link rows add about 1 minute).
+# The defaults take 8 1/2 minutes (-icount, one guest CPU, 6.1; the link
+# rows included).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
