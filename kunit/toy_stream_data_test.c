@@ -294,6 +294,28 @@ static void toy_stream_write_queue(struct kunit *test)
 }
 
 /*
+ * The peer's window opens on @c, where DATA_LEN bytes (@buf) wait: they
+ * leave at once, as one segment, and nothing else does.
+ */
+static void toy_stream_window_opens(struct kunit *test, struct toy_conn *c,
+				    const u8 *buf)
+{
+	struct toy_seg seg;
+
+	c->window = PEER_WIN;
+	KUNIT_ASSERT_EQ(test, toy_conn_send(c, TOY_F_ACK, c->rcv_nxt,
+					    c->snd_una, 0), NET_RX_SUCCESS);
+	toy_conn_expect(c, TOY_F_DATA | TOY_F_ACK, c->snd_nxt, c->rcv_nxt,
+			&seg);
+	KUNIT_EXPECT_EQ(test, seg.len, (unsigned int)DATA_LEN);
+	KUNIT_EXPECT_EQ(test, memcmp(seg.data, buf, DATA_LEN), 0);
+	toy_conn_expect_none(c);
+	c->snd_nxt += DATA_LEN;
+	c->rexmit_ok = true;
+	toy_conn_ack_all(c, TOY_ESTABLISHED);
+}
+
+/*
  * A zero window: the peer's window is shut from the handshake on (a
  * window once offered cannot be taken back: its right edge never moves
  * back, toy_stream_update_window()).  Data waits on the write queue,
@@ -350,16 +372,7 @@ static void toy_stream_zero_window(struct kunit *test)
 	toy_kunit_expect_mib(test, toy_kunit_tn(), &before, &delta);
 
 	/* The window opens: the data goes out at once. */
-	c.window = PEER_WIN;
-	KUNIT_ASSERT_EQ(test, toy_conn_send(&c, TOY_F_ACK, c.rcv_nxt,
-					    c.snd_una, 0), NET_RX_SUCCESS);
-	toy_conn_expect(&c, TOY_F_DATA | TOY_F_ACK, c.snd_nxt, c.rcv_nxt,
-			&seg);
-	KUNIT_EXPECT_EQ(test, seg.len, (unsigned int)DATA_LEN);
-	KUNIT_EXPECT_EQ(test, memcmp(seg.data, buf, DATA_LEN), 0);
-	c.snd_nxt += DATA_LEN;
-	c.rexmit_ok = true;
-	toy_conn_ack_all(&c, TOY_ESTABLISHED);
+	toy_stream_window_opens(test, &c, buf);
 }
 
 /*
@@ -375,7 +388,6 @@ static void toy_stream_coalesce(struct kunit *test)
 	u8 buf[DATA_LEN];
 	struct toy_conn c;
 	struct toy_snap s;
-	struct toy_seg seg;
 	int i;
 
 	toy_conn_start(test, &c, TOY_SIDE_CLIENT, 0);
@@ -391,17 +403,7 @@ static void toy_stream_coalesce(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.write_queue, 1U);
 	KUNIT_EXPECT_EQ(test, s.write_seq - s.snd_una, (u32)DATA_LEN);
 
-	c.window = PEER_WIN;
-	KUNIT_ASSERT_EQ(test, toy_conn_send(&c, TOY_F_ACK, c.rcv_nxt,
-					    c.snd_una, 0), NET_RX_SUCCESS);
-	toy_conn_expect(&c, TOY_F_DATA | TOY_F_ACK, c.snd_nxt, c.rcv_nxt,
-			&seg);
-	KUNIT_EXPECT_EQ(test, seg.len, (unsigned int)DATA_LEN);
-	KUNIT_EXPECT_EQ(test, memcmp(seg.data, buf, DATA_LEN), 0);
-	toy_conn_expect_none(&c);
-	c.snd_nxt += DATA_LEN;
-	c.rexmit_ok = true;
-	toy_conn_ack_all(&c, TOY_ESTABLISHED);
+	toy_stream_window_opens(test, &c, buf);
 }
 
 static struct kunit_case toy_stream_data_test_cases[] = {

@@ -27,6 +27,15 @@ check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-}"; fi; }
 wait_for() { for _ in $(seq 1 400); do "$@" && return 0; sleep 0.05; done; return 1; }
 bound() { grep -q ":$(printf %04X "$1") " /proc/net/toy; }
 decode() { tshark -X "lua_script:$lua" -r "$1" "${@:2}" 2>/dev/null; }
+# dgram_echo PORT OUT: one datagram, "dissect me", echoed on PORT; the
+# client's output (the echo) goes to OUT
+dgram_echo() {
+	"$bin/toy_dgram" server "$1" 1 >/dev/null &
+	local srv=$!
+	wait_for bound "$1"
+	"$bin/toy_dgram" client "$1" "dissect me" >"$2"
+	wait "$srv"
+}
 
 echo "TAP version 13"
 why=
@@ -45,11 +54,7 @@ echo "1..9"
 tcpdump -i toy0 -w "$tmp/cap.pcap" -c 16 2>"$tmp/td.err" &
 td=$!
 wait_for grep -q "listening on" "$tmp/td.err"
-"$bin/toy_dgram" server 7201 1 >/dev/null &
-s=$!
-wait_for bound 7201
-"$bin/toy_dgram" client 7201 "dissect me" >/dev/null
-wait "$s"
+dgram_echo 7201 /dev/null
 "$bin/toy_stream" server 7202 1 >/dev/null &
 s=$!
 wait_for bound 7202
@@ -77,11 +82,7 @@ ethtool -K toy0 tx off >/dev/null
 tcpdump -i toy0 -w "$tmp/sum.pcap" -c 4 2>"$tmp/td.err" &
 td=$!
 wait_for grep -q "listening on" "$tmp/td.err"
-"$bin/toy_dgram" server 7203 1 >/dev/null &
-s=$!
-wait_for bound 7203
-"$bin/toy_dgram" client 7203 "dissect me" >"$tmp/echo.txt"
-wait "$s"
+dgram_echo 7203 "$tmp/echo.txt"
 wait "$td"
 ethtool -K toy0 tx on >/dev/null
 check "offload off (ethtool -K toy0 tx off): every checksum computed and correct" \
