@@ -25,7 +25,7 @@
 # (rates per wall-clock second, noisy), BENCH_KVM=1 with --kvm; BENCH_TIMEOUT
 # (seconds, default 1800); BENCH_REPORT_ONLY=1 redoes the table and plot
 # from build/bench/results.csv.
-# The defaults take 8 1/2 minutes (-icount, one guest CPU, 6.1; the link
+# The defaults take about 9 minutes (-icount, one guest CPU, 6.1; the link
 # rows included).
 set -euo pipefail
 
