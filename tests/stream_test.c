@@ -950,6 +950,39 @@ TEST_F(stream, recv_bad_buffer_efault_keeps_data)
 	munmap(bad, 4096);
 }
 
+/*
+ * A buffer send() cannot read: EFAULT when not a byte could be copied, as
+ * TCP's.  When only its first page is readable, TCP copies in chunks of its
+ * page fragment: EFAULT, or the chunks before the fault (how many depends
+ * on where the fragment was).  Either way nothing past what send() counted
+ * reaches the peer: the next byte sent is the next one read.
+ */
+TEST_F(stream, send_bad_buffer_efault_or_partial)
+{
+	char *buf, got[4097];
+	ssize_t n;
+	int c, s;
+
+	buf = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 'x', 4096);
+	ASSERT_OK(mprotect(buf + 4096, 4096, PROT_NONE));
+	PAIR(&c, &s);
+	ASSERT_ERRNO(send(c, buf + 4096, 10, 0), EFAULT);
+	n = send(c, buf, 2 * 4096, 0);
+	if (n < 0) {
+		ASSERT_EQ(EFAULT, errno);
+		n = 0;
+	}
+	ASSERT_LE(n, 4096);
+	ASSERT_LEN(send(c, "!", 1, 0), 1);
+	ASSERT_LEN(recv(s, got, n + 1, MSG_WAITALL), n + 1);
+	ASSERT_EQ(0, memcmp(got, buf, n));
+	ASSERT_EQ('!', got[n]);
+	munmap(buf, 2 * 4096);
+}
+
 static void on_sigusr1(int sig)
 {
 	(void)sig;
