@@ -6,15 +6,27 @@
  *
  * Owns, per network namespace and socket type, which socket is bound to
  * which port (struct toy_table: an xarray of struct toy_port, each a list
- * of sockets), and the rules for sharing a port: bind(), autobind, one
- * listener per address, one connection per four-tuple.
+ * of sockets), which stream listens there, which stream connection has
+ * which four-tuple (an rhashtable, as inet_ehash), and the rules for
+ * sharing a port: bind(), autobind, one listener per address, one
+ * connection per four-tuple.
  *
- * How a socket enters: toy_bind() or toy_autobind() (toy_port_bind()), a
- * listener's child through toy_port_add_child().  How it leaves:
- * toy_port_unbind().  How the receive path finds it: toy_port_lookup()
- * rates every socket on the frame's destination port with the caller's
- * score function, so the table itself knows nothing of socket types;
- * toy_port_for_each() visits every match, for broadcast.
+ * How a socket enters: toy_bind() or toy_autobind() (toy_port_bind()); a
+ * stream then enters the listeners by toy_port_listen() or the connection
+ * table by toy_port_connect(), and a listener's child both the port and
+ * the connection table through toy_port_add_child().  How it leaves:
+ * toy_port_unhash() when a stream closes, toy_port_unbind().
+ *
+ * How the receive path finds it:
+ *   - a datagram: toy_port_lookup() rates every socket on the frame's
+ *     destination port with the caller's score function (UDP's way: a
+ *     port has few sockets); toy_port_for_each() visits every match, for
+ *     broadcast;
+ *   - a stream frame: toy_port_lookup_stream() looks its four-tuple up
+ *     in the connection table, and only if no connection has it, asks
+ *     the port's listeners (TCP's way: a server's port may carry
+ *     thousands of connections, and walking them for every frame made
+ *     each new connection cost more than the last).
  *
  * Locking: a table's lock is its xarray's xa_lock, BH-safe (connections
  * come and go in softirq).  It is held to change the xarray, any port's
@@ -27,6 +39,7 @@
 
 #include <linux/net.h>
 #include <linux/random.h>
+#include <linux/rhashtable.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -42,6 +55,56 @@ static struct toy_table *toy_table_of(struct toy_net *tn, u8 type)
 static struct toy_table *toy_sk_table(const struct sock *sk)
 {
 	return toy_table_of(toy_pernet(sock_net(sk)), toy_type_of(sk));
+}
+
+/* The connection table: struct toy_sock by its four-tuple. */
+static const struct rhashtable_params toy_conn_params = {
+	.key_len		= sizeof(struct toy_conn_key),
+	.key_offset		= offsetof(struct toy_sock, conn_key),
+	.head_offset		= offsetof(struct toy_sock, conn_node),
+	.automatic_shrinking	= true,
+};
+
+/*
+ * Put a stream connection in the connection table under its four-tuple,
+ * unless another connection has it.  Returns 0, -EADDRNOTAVAIL for a
+ * four-tuple in use (as __inet_hash_connect() says), or -ENOMEM when the
+ * table cannot grow.
+ */
+static int toy_port_hash_conn(struct toy_table *tbl, struct sock *sk,
+			      __be32 saddr, __be32 daddr, __be16 dport)
+	__must_hold(&tbl->ports.xa_lock)
+{
+	struct toy_sock *ts = toy_sk(sk);
+	int err;
+
+	if (WARN_ON_ONCE(ts->conn_hashed))
+		return -EISCONN;
+	ts->conn_key = (struct toy_conn_key) {
+		.laddr = saddr, .raddr = daddr,
+		.lport = ts->sport, .rport = dport,
+	};
+	err = rhashtable_lookup_insert_fast(&tbl->conns, &ts->conn_node,
+					    toy_conn_params);
+	if (err)
+		return err == -EEXIST ? -EADDRNOTAVAIL : -ENOMEM;
+	ts->conn_hashed = true;
+	return 0;
+}
+
+/* Take @sk out of its port's listeners and the connection table. */
+static void __toy_port_unhash(struct toy_table *tbl, struct sock *sk)
+	__must_hold(&tbl->ports.xa_lock)
+{
+	struct toy_sock *ts = toy_sk(sk);
+
+	if (!hlist_unhashed(&ts->listen_node))
+		hlist_del_init_rcu(&ts->listen_node);
+	if (ts->conn_hashed) {
+		rhashtable_remove_fast(&tbl->conns, &ts->conn_node,
+				       toy_conn_params);
+		ts->conn_hashed = false;
+	}
 }
 
 /* Do two local addresses overlap?  ANY overlaps everything. */
@@ -198,6 +261,7 @@ void toy_port_unbind(struct sock *sk)
 	if (!port)
 		return;
 	xa_lock_bh(&tbl->ports);
+	__toy_port_unhash(tbl, sk);
 	tp = xa_load(&tbl->ports, port);
 	hlist_del_init_rcu(&sk->sk_bind_node);
 	if (tp && hlist_empty(&tp->socks)) {
@@ -212,20 +276,48 @@ void toy_port_unbind(struct sock *sk)
 /**
  * toy_port_add_child() - put an accepted connection on its listener's port
  * @parent: the listening socket, locked
- * @child: the new connection, not yet visible to anyone
+ * @child: the new connection, its peer set, not yet visible to anyone
  * @addr: the local address the client reached (the listener's may be ANY)
  *
  * A connection shares its listener's port without a conflict check: the
- * receive path tells them apart by the peer's address and port.
+ * receive path tells them apart by the peer's address and port, in the
+ * connection table.
+ *
+ * Return: 0, -EADDRNOTAVAIL if a connection has the four-tuple already,
+ * or -ENOMEM; then @child is on no table.
  */
-void toy_port_add_child(struct sock *parent, struct sock *child, __be32 addr)
+int toy_port_add_child(struct sock *parent, struct sock *child, __be32 addr)
 {
 	struct toy_table *tbl = toy_sk_table(parent);
+	struct toy_sock *ts = toy_sk(child);
+	int err;
 
 	xa_lock_bh(&tbl->ports);
-	toy_sk(child)->rcv_saddr = addr;
-	toy_sk(child)->sport = toy_sk(parent)->sport;
-	hlist_add_behind_rcu(&child->sk_bind_node, &parent->sk_bind_node);
+	ts->rcv_saddr = addr;
+	ts->sport = toy_sk(parent)->sport;
+	err = toy_port_hash_conn(tbl, child, addr, ts->daddr, ts->dport);
+	if (!err)
+		hlist_add_behind_rcu(&child->sk_bind_node,
+				     &parent->sk_bind_node);
+	else
+		ts->sport = 0;
+	xa_unlock_bh(&tbl->ports);
+	return err;
+}
+
+/**
+ * toy_port_unhash() - a stream leaves the listeners or the connection table
+ * @sk: the socket, locked, on its way to CLOSE
+ *
+ * It stays bound (a closed socket keeps its port until close() or
+ * another bind-freeing event), but no frame finds it any more.
+ */
+void toy_port_unhash(struct sock *sk)
+{
+	struct toy_table *tbl = toy_sk_table(sk);
+
+	xa_lock_bh(&tbl->ports);
+	__toy_port_unhash(tbl, sk);
 	xa_unlock_bh(&tbl->ports);
 }
 
@@ -318,25 +410,22 @@ int toy_port_listen(struct sock *sk)
 {
 	struct toy_table *tbl = toy_sk_table(sk);
 	__be32 addr = toy_sk(sk)->rcv_saddr;
+	struct toy_sock *ts2;
 	struct toy_port *tp;
-	struct sock *sk2;
 	int err = 0;
 
 	xa_lock_bh(&tbl->ports);
+	/* Bound (toy_stream_listen() autobinds), so the port is there. */
 	tp = xa_load(&tbl->ports, ntohs(toy_sk(sk)->sport));
-	if (tp) {
-		hlist_for_each_entry_rcu(sk2, &tp->socks, sk_bind_node,
-					 lockdep_is_held(&tbl->ports.xa_lock)) {
-			__be32 addr2 = toy_sk(sk2)->rcv_saddr;
-
-			if (sk2 != sk && sk2->sk_state == TOY_LISTEN &&
-			    toy_addr_overlap(addr, addr2))
-				err = -EADDRINUSE;
-		}
+	hlist_for_each_entry_rcu(ts2, &tp->listeners, listen_node,
+				 lockdep_is_held(&tbl->ports.xa_lock)) {
+		if (toy_addr_overlap(addr, ts2->rcv_saddr))
+			err = -EADDRINUSE;
 	}
 	if (!err) {
 		trace_toy_set_state(sk, sk->sk_state, TOY_LISTEN);
 		WRITE_ONCE(sk->sk_state, TOY_LISTEN);
+		hlist_add_head_rcu(&toy_sk(sk)->listen_node, &tp->listeners);
 	}
 	xa_unlock_bh(&tbl->ports);
 	return err;
@@ -352,33 +441,24 @@ int toy_port_listen(struct sock *sk)
  * Two sockets sharing a port through SO_REUSEADDR must not connect to the
  * same peer: the receive path could not tell them apart, and one would
  * steal the other's frames.  As __inet_check_established() does for TCP,
- * the second connect() fails.  The check, the peer and the state are
- * published together under the table lock, so two racing connects cannot
- * both pass.  A socket bound to ANY gets the loopback address, as the
+ * the second connect() fails: the connection table takes one socket per
+ * four-tuple, and checks and inserts in one step, so two racing connects
+ * cannot both pass.  The peer and the state are published under the
+ * table lock.  A socket bound to ANY gets the loopback address, as the
  * source its frames carry.
  *
- * Return: 0, or -EADDRNOTAVAIL if another connection has the four-tuple.
+ * Return: 0, -EADDRNOTAVAIL if another connection has the four-tuple, or
+ * -ENOMEM.
  */
 int toy_port_connect(struct sock *sk, __be32 daddr, __be16 dport, int state)
 {
 	struct toy_table *tbl = toy_sk_table(sk);
 	struct toy_sock *ts = toy_sk(sk);
 	__be32 saddr = ts->rcv_saddr ?: toy_source_addr(sock_net(sk), daddr);
-	struct toy_port *tp;
-	struct sock *sk2;
-	int err = 0;
+	int err;
 
 	xa_lock_bh(&tbl->ports);
-	tp = xa_load(&tbl->ports, ntohs(ts->sport));
-	hlist_for_each_entry_rcu(sk2, &tp->socks, sk_bind_node,
-				 lockdep_is_held(&tbl->ports.xa_lock)) {
-		int state2 = READ_ONCE(sk2->sk_state);
-
-		if (sk2 != sk && state2 != TOY_CLOSE && state2 != TOY_LISTEN &&
-		    toy_sk(sk2)->rcv_saddr == saddr &&
-		    toy_sk(sk2)->daddr == daddr && toy_sk(sk2)->dport == dport)
-			err = -EADDRNOTAVAIL;
-	}
+	err = toy_port_hash_conn(tbl, sk, saddr, daddr, dport);
 	if (!err) {
 		WRITE_ONCE(ts->rcv_saddr, saddr);
 		WRITE_ONCE(ts->daddr, daddr);
@@ -421,6 +501,80 @@ struct sock *toy_port_lookup(struct toy_net *tn, const struct toy_flow *fl,
 			best = sk;
 			best_score = s;
 		}
+	}
+	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
+		best = NULL;
+	return best;
+}
+
+/**
+ * toy_port_lookup_conn() - find the stream connection a frame belongs to
+ * @tn: the namespace the frame arrived in
+ * @fl: the frame's addressing, as the sender wrote it
+ *
+ * One lookup in the connection table, by the four-tuple seen from here.
+ * A connection on its way in or out (a child not yet ESTABLISHED, one
+ * already CLOSE) is skipped.  Caller holds rcu_read_lock().
+ *
+ * Return: the connection with a reference taken, or NULL.
+ */
+struct sock *toy_port_lookup_conn(struct toy_net *tn,
+				  const struct toy_flow *fl)
+{
+	struct toy_table *tbl = toy_table_of(tn, fl->type);
+	const struct toy_conn_key key = {
+		.laddr = fl->daddr, .raddr = fl->saddr,
+		.lport = fl->dport, .rport = fl->sport,
+	};
+	struct toy_sock *ts;
+
+	ts = rhashtable_lookup(&tbl->conns, &key, toy_conn_params);
+	if (!ts || READ_ONCE(ts->sk.sk_state) == TOY_CLOSE ||
+	    !refcount_inc_not_zero(&ts->sk.sk_refcnt))
+		return NULL;
+	return &ts->sk;
+}
+
+/**
+ * toy_port_lookup_stream() - find the socket a stream frame is for
+ * @tn: the namespace the frame arrived in
+ * @fl: the frame's addressing, as the sender wrote it
+ *
+ * Its connection if one has the four-tuple; else the port's listener,
+ * one bound to the frame's address before one bound to ANY.  Caller
+ * holds rcu_read_lock().
+ *
+ * Return: the socket with a reference taken, or NULL.
+ */
+struct sock *toy_port_lookup_stream(struct toy_net *tn,
+				    const struct toy_flow *fl)
+{
+	struct toy_table *tbl = toy_table_of(tn, fl->type);
+	struct sock *sk, *best = NULL;
+	struct toy_port *tp;
+	struct toy_sock *ts;
+
+	sk = toy_port_lookup_conn(tn, fl);
+	if (sk)
+		return sk;
+	tp = xa_load(&tbl->ports, ntohs(fl->dport));
+	if (!tp)
+		return NULL;
+	hlist_for_each_entry_rcu(ts, &tp->listeners, listen_node) {
+		__be32 bound = READ_ONCE(ts->rcv_saddr);
+
+		/* A listener that just closed may have moved on, to
+		 * another port's list even: check what it is now.
+		 */
+		if (READ_ONCE(ts->sk.sk_state) != TOY_LISTEN ||
+		    READ_ONCE(ts->sport) != fl->dport)
+			continue;
+		if (bound == fl->daddr) {
+			best = &ts->sk;
+			break;
+		}
+		if (bound == htonl(TOY_ADDR_ANY))
+			best = &ts->sk;
 	}
 	if (best && !refcount_inc_not_zero(&best->sk_refcnt))
 		best = NULL;
@@ -472,11 +626,15 @@ int toy_port_for_each(struct toy_net *tn, const struct toy_flow *fl,
 static int __net_init toy_port_net_init(struct net *net)
 {
 	struct toy_net *tn = toy_pernet(net);
-	int i;
+	int i, err;
 
+	BUILD_BUG_ON(sizeof(struct toy_conn_key) != 12);	/* no padding */
 	/* The same default as ip_local_port_range. */
 	tn->port_range = TOY_EPHEMERAL_HIGH << 16 | TOY_EPHEMERAL_LOW;
 	for (i = 0; i < TOY_NTABLES; i++) {
+		err = rhashtable_init(&tn->tables[i].conns, &toy_conn_params);
+		if (err)
+			goto unwind;
 		xa_init_flags(&tn->tables[i].ports,
 			      XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
 		/* Start somewhere unpredictable, as inet does. */
@@ -485,6 +643,11 @@ static int __net_init toy_port_net_init(struct net *net)
 			(TOY_EPHEMERAL_HIGH - TOY_EPHEMERAL_LOW + 1);
 	}
 	return 0;
+
+unwind:
+	while (i--)
+		rhashtable_destroy(&tn->tables[i].conns);
+	return err;
 }
 
 /* Its sockets are all gone (they hold the namespace), so are its ports. */
@@ -496,6 +659,8 @@ static void __net_exit toy_port_net_exit(struct net *net)
 	for (i = 0; i < TOY_NTABLES; i++) {
 		WARN_ON_ONCE(!xa_empty(&tn->tables[i].ports));
 		xa_destroy(&tn->tables[i].ports);
+		WARN_ON_ONCE(atomic_read(&tn->tables[i].conns.nelems));
+		rhashtable_destroy(&tn->tables[i].conns);
 	}
 }
 

@@ -113,10 +113,13 @@ void toy_stream_set_state(struct sock *sk, int state)
 	WRITE_ONCE(sk->sk_state, state);
 }
 
-/* Stop all activity: the connection is over (CLOSE). */
+/* Stop all activity: the connection is over (CLOSE), and no frame finds
+ * it any more.
+ */
 static void toy_stream_set_closed(struct sock *sk)
 {
 	toy_stream_set_state(sk, TOY_CLOSE);
+	toy_port_unhash(sk);
 	toy_stream_stop_timer(sk);
 	toy_stream_purge_write_queue(sk);
 	__skb_queue_purge(&toy_st(sk)->ofo_queue);

@@ -489,38 +489,6 @@ int toy_stream_rcv_or_backlog(struct sock *sk, struct sk_buff *skb,
 }
 
 /**
- * toy_stream_score() - how well a stream socket matches a frame
- * @sk: a socket bound to the frame's destination port
- * @fl: the frame's header
- *
- * Passed to toy_port_lookup().  A connection matches only its peer and
- * beats its listener; a listener bound to the exact address beats one
- * bound to ANY.
- *
- * Return: the score, or -1 for no match.
- */
-int toy_stream_score(const struct sock *sk, const struct toy_flow *fl)
-{
-	const struct toy_sock *ts = toy_sk(sk);
-	__be32 bound = READ_ONCE(ts->rcv_saddr);
-	int state = READ_ONCE(sk->sk_state);
-
-	/* See toy_dgram_score(): the socket may have moved to another port. */
-	if (READ_ONCE(ts->sport) != fl->dport)
-		return -1;
-	if (bound != htonl(TOY_ADDR_ANY) && bound != fl->daddr)
-		return -1;
-	if (state == TOY_LISTEN)
-		return bound != htonl(TOY_ADDR_ANY) ? 2 : 1;
-	if (state == TOY_CLOSE)
-		return -1;
-	if (READ_ONCE(ts->daddr) != fl->saddr ||
-	    READ_ONCE(ts->dport) != fl->sport)
-		return -1;
-	return 4;	/* the connection itself beats its listener */
-}
-
-/**
  * toy_stream_rcv() - a stream or seqpacket frame arrived (softirq)
  * @tn: the namespace it arrived in
  * @skb: the validated frame, header pulled; consumed
@@ -548,7 +516,7 @@ int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb)
 		TOY_INC_STATS(tn, TOY_MIB_INERRORS);
 		goto drop;
 	}
-	sk = toy_port_lookup(tn, &fl, toy_stream_score);
+	sk = toy_port_lookup_stream(tn, &fl);
 	if (!sk) {
 		TOY_INC_STATS(tn, TOY_MIB_NOPORTS);
 		toy_stream_reply_rst(skb->dev, &fl, skb->len);

@@ -79,6 +79,19 @@ static bool toy_stream_cookie_check(const struct toy_flow *reply,
 
 /* ---- segments to a listener -------------------------------------------- */
 
+/* A child that never got its four-tuple: gone before anyone saw it. */
+static void toy_stream_free_child(struct sock *child)
+{
+	sock_hold(child);	/* destroy drops the one sk_alloc() gave */
+	local_bh_disable();
+	bh_lock_sock_nested(child);
+	sock_set_flag(child, SOCK_DEAD);	/* never had a user */
+	toy_stream_destroy(child);
+	bh_unlock_sock(child);
+	local_bh_enable();
+	sock_put(child);
+}
+
 /* A new connection on @parent, from the handshake's final ACK @fl. */
 static struct sock *toy_stream_new_child(struct sock *parent,
 					 const struct toy_flow *fl, u32 isn)
@@ -120,9 +133,12 @@ static struct sock *toy_stream_new_child(struct sock *parent,
 	st->rcv_edge = fl->seq + toy_stream_free_window(child) *
 		       TOY_WINDOW_UNIT;
 	/* Ports first, so that the state event shows the connection's;
-	 * until it is ESTABLISHED, lookups skip it (toy_stream_score()).
+	 * until it is ESTABLISHED, lookups skip it (toy_port_lookup_conn()).
 	 */
-	toy_port_add_child(parent, child, fl->daddr);
+	if (toy_port_add_child(parent, child, fl->daddr)) {
+		toy_stream_free_child(child);
+		return NULL;
+	}
 	toy_stream_set_state(child, TOY_ESTABLISHED);
 	return child;
 }
@@ -155,13 +171,8 @@ static struct sock *toy_stream_find_child(struct sock *sk,
 	struct sock *child;
 
 	rcu_read_lock();
-	child = toy_port_lookup(toy_pernet(sock_net(sk)), fl,
-				toy_stream_score);
+	child = toy_port_lookup_conn(toy_pernet(sock_net(sk)), fl);
 	rcu_read_unlock();
-	if (child == sk) {
-		sock_put(child);
-		return NULL;
-	}
 	return child;
 }
 

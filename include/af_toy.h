@@ -43,6 +43,7 @@
 #include <linux/spinlock.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/rhashtable.h>
 #include <linux/xarray.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
@@ -91,6 +92,22 @@ enum {
 struct toy_neigh;	/* a neighbour entry, toy_neigh.c's own */
 
 /**
+ * struct toy_conn_key - a stream connection's four-tuple, as seen locally
+ * @laddr: our address (never TOY_ADDR_ANY once connected)
+ * @raddr: the peer's address
+ * @lport: our port
+ * @rport: the peer's port
+ *
+ * The key of toy_table.conns.  Twelve bytes, no padding: hashed as is.
+ */
+struct toy_conn_key {
+	__be32	laddr;
+	__be32	raddr;
+	__be16	lport;
+	__be16	rport;
+};
+
+/**
  * struct toy_sock - an AF_TOY socket
  * @sk: the generic socket; must stay first, sk_alloc() allocates a toy_sock
  *	(a datagram socket) or a struct toy_stream_sock, which embeds it
@@ -102,11 +119,20 @@ struct toy_neigh;	/* a neighbour entry, toy_neigh.c's own */
  *	   a reference, or NULL: the route cache (toy_neigh.c).  Swapped
  *	   with xchg() by any sender, read under RCU, let go by
  *	   toy_sock_destruct()
+ * @listen_node: a stream listener's link in toy_port.listeners (sk_node
+ *	   is taken: it links every socket for /proc/net/toy)
+ * @conn_node: a stream connection's link in toy_table.conns
+ * @conn_key: its four-tuple there: a copy, fixed while it is hashed, so the
+ *	   table never sees an address half changed
+ * @conn_hashed: it is in toy_table.conns
  *
  * Locking: all four address fields are written with lock_sock() held and,
  * for @rcv_saddr and @sport, the port table's lock too.  The receive path
  * reads them under RCU with READ_ONCE(), so a reader may see a connect()
  * half done; like UDP, it then simply misses or accepts that one frame.
+ * @listen_node, @conn_key and @conn_hashed change under the port table's
+ * lock with lock_sock() held (or before a child is visible); @conn_key
+ * only while the socket is out of the connection table.
  */
 struct toy_sock {
 	struct sock		sk;
@@ -115,6 +141,10 @@ struct toy_sock {
 	__be32			daddr;
 	__be16			dport;
 	struct toy_neigh __rcu	*route;
+	struct hlist_node	listen_node;
+	struct rhash_head	conn_node;
+	struct toy_conn_key	conn_key;
+	bool			conn_hashed;
 };
 
 /* Sequence numbers wrap: compare them as TCP's before()/after() do. */
@@ -150,10 +180,17 @@ static inline u8 toy_type_of(const struct sock *sk)
  * struct toy_port - one bound port number and the sockets bound to it
  * @socks: sockets bound to this port, linked by sk->sk_bind_node.  More
  *	   than one when they use different local addresses or SO_REUSEADDR.
+ *	   Every one of them counts for bind()'s conflicts, connections too
+ *	   (as TCP's bind hash holds them); the datagram receive path walks
+ *	   this list, the stream one never does.
+ * @listeners: the stream sockets listening on this port, linked by
+ *	   toy_sock.listen_node: what a stream frame that belongs to no connection
+ *	   is for.  A few at most (one per local address).
  * @rcu: frees the entry after receive-path readers are done with it
  */
 struct toy_port {
 	struct hlist_head	socks;
+	struct hlist_head	listeners;
 	struct rcu_head		rcu;
 };
 
@@ -162,14 +199,21 @@ struct toy_port {
  * @ports: port number -> struct toy_port.  The xarray's own lock
  *	   (xa_lock_bh(), a spinlock, since connections are added and
  *	   removed from softirq) is the table lock: it is held to change
- *	   @ports, any toy_port.socks list, a bound socket's address, and
+ *	   @ports, any toy_port list, a bound socket's address, and
  *	   @next_ephemeral.  Readers on the receive path take no lock: they
  *	   use xa_load() and walk the lists under RCU.
+ * @conns: stream connections by four-tuple (struct toy_conn_key), as
+ *	   inet_ehash holds TCP's, so that a frame finds its connection in
+ *	   one step however many share the port.  An rhashtable: it grows
+ *	   and shrinks by itself, takes its own bucket locks (insertions
+ *	   happen under the table lock anyway), and is read under RCU.
+ *	   Empty in the datagram table.
  * @next_ephemeral: where the cyclic ephemeral search resumes
  */
 struct toy_table {
-	struct xarray	ports;
-	u32		next_ephemeral;
+	struct xarray		ports;
+	struct rhashtable	conns;
+	u32			next_ephemeral;
 };
 
 /* Protocol counters, shown in /proc/net/toy_snmp. */
@@ -382,9 +426,14 @@ int toy_autobind(struct sock *sk);
 int toy_port_bind(struct sock *sk, __be32 addr, u32 port);
 void toy_port_set_addr(struct sock *sk, __be32 addr);
 void toy_port_unbind(struct sock *sk);
-void toy_port_add_child(struct sock *parent, struct sock *child, __be32 addr);
+int toy_port_add_child(struct sock *parent, struct sock *child, __be32 addr);
+void toy_port_unhash(struct sock *sk);
 int toy_port_listen(struct sock *sk);
 int toy_port_connect(struct sock *sk, __be32 daddr, __be16 dport, int state);
+struct sock *toy_port_lookup_conn(struct toy_net *tn,
+				  const struct toy_flow *fl);
+struct sock *toy_port_lookup_stream(struct toy_net *tn,
+				    const struct toy_flow *fl);
 struct sock *toy_port_lookup(struct toy_net *tn, const struct toy_flow *fl,
 			     int (*score)(const struct sock *sk,
 					  const struct toy_flow *fl));

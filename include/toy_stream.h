@@ -169,7 +169,6 @@ void toy_stream_close_listener(struct sock *sk);
 /* toy_stream_input.c: segments in */
 int toy_stream_rcv_or_backlog(struct sock *sk, struct sk_buff *skb,
 			      bool nested);
-int toy_stream_score(const struct sock *sk, const struct toy_flow *fl);
 int toy_stream_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 
 /* toy_stream_ack.c: acknowledgments in */

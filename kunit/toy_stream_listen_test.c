@@ -15,6 +15,9 @@
  * listener (the test sends the SYN, reads the cookie off the SYN+ACK and
  * completes the handshake).
  *
+ * The connection table: sixteen real connections over toy0 on one
+ * listener's port, each frame reaching its own.
+ *
  * What is expected: the brief of each case, else the rules written in
  * the toy_stream*.c files, else TCP's (RFC 9293).
  */
@@ -347,12 +350,110 @@ static void toy_stream_listen_full(struct kunit *test)
 	toy_expect_state(test, child, TOY_ESTABLISHED);
 }
 
+
+/* accept() once the handshake is done, within TOY_KUNIT_WAIT. */
+static bool toy_conn_table_accept(struct kunit *test, struct socket *listener,
+				  struct socket **child)
+{
+	unsigned long end = jiffies + TOY_KUNIT_WAIT;
+
+	while (toy_test_accept(test, listener, child)) {
+		if (time_after(jiffies, end))
+			return false;
+		usleep_range(100, 200);
+	}
+	return true;
+}
+
+static int toy_conn_table_send(struct socket *sock, u8 byte)
+{
+	struct kvec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	return kernel_sendmsg(sock, &msg, &iov, 1, 1);
+}
+
+static bool toy_conn_table_wait_closed(struct socket *sock)
+{
+	unsigned long end = jiffies + TOY_KUNIT_WAIT;
+
+	while (toy_state(sock) != TOY_CLOSE) {
+		if (time_after(jiffies, end))
+			return false;
+		usleep_range(100, 200);
+	}
+	return true;
+}
+
+/*
+ * The connection table (toy_port.c): connections share their listener's
+ * port, and each frame reaches its own connection by four-tuple, not the
+ * listener and not a neighbour.  A connection that ends leaves the table
+ * at once, the others stay.
+ */
+#define TOY_CONNS	16
+
+static void toy_stream_listen_conn_table(struct kunit *test)
+{
+	struct socket *listener = toy_test_socket(test);
+	struct socket *client[TOY_CONNS], *child[TOY_CONNS];
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	u16 port = toy_test_port(test, TOY_TEST_SELF);
+	u8 b;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, toy_kunit_bind(listener, LO, port), 0);
+	KUNIT_ASSERT_EQ(test, kernel_listen(listener, TOY_CONNS), 0);
+	for (i = 0; i < TOY_CONNS; i++) {
+		client[i] = toy_test_socket(test);
+		KUNIT_ASSERT_EQ(test, toy_kunit_connect(client[i], LO, port),
+				0);
+	}
+	for (i = 0; i < TOY_CONNS; i++) {
+		KUNIT_ASSERT_TRUE(test, toy_conn_table_accept(test, listener,
+							      &child[i]));
+		KUNIT_EXPECT_TRUE(test, toy_sk(client[i]->sk)->conn_hashed);
+		KUNIT_EXPECT_TRUE(test, toy_sk(child[i]->sk)->conn_hashed);
+	}
+	KUNIT_EXPECT_FALSE(test, toy_sk(listener->sk)->conn_hashed);
+
+	/* Client i sends byte i; each child must get its own client's. */
+	for (i = 0; i < TOY_CONNS; i++) {
+		b = i;
+		KUNIT_ASSERT_EQ(test, toy_conn_table_send(client[i], b), 1);
+	}
+	for (i = 0; i < TOY_CONNS; i++) {
+		KUNIT_ASSERT_TRUE(test, toy_kunit_wait_queued(child[i], 1));
+		KUNIT_ASSERT_EQ(test, toy_kunit_recv(child[i], &b, 1, NULL,
+						     MSG_DONTWAIT), 1);
+		KUNIT_ASSERT_LT(test, (int)b, TOY_CONNS);
+		KUNIT_EXPECT_EQ(test, toy_sk(child[i]->sk)->dport,
+				toy_sk(client[b]->sk)->sport);
+	}
+	KUNIT_EXPECT_EQ(test, skb_queue_len(&listener->sk->sk_receive_queue),
+			0U);
+
+	/* Client 0 resets its connection: both ends leave the table. */
+	KUNIT_ASSERT_EQ(test, kernel_connect(client[0], &unspec,
+					     sizeof(unspec), 0), 0);
+	KUNIT_EXPECT_FALSE(test, toy_sk(client[0]->sk)->conn_hashed);
+	for (i = 0; i < TOY_CONNS; i++) {
+		if (toy_sk(child[i]->sk)->dport != toy_sk(client[0]->sk)->sport)
+			continue;
+		KUNIT_EXPECT_TRUE(test, toy_conn_table_wait_closed(child[i]));
+		KUNIT_EXPECT_FALSE(test, toy_sk(child[i]->sk)->conn_hashed);
+	}
+	for (i = 1; i < TOY_CONNS; i++)
+		KUNIT_EXPECT_TRUE(test, toy_sk(client[i]->sk)->conn_hashed);
+}
+
 static struct kunit_case toy_stream_listen_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_open, toy_sides_gen_params),
 	KUNIT_CASE(toy_stream_refused),
 	KUNIT_CASE(toy_stream_listen_accept),
 	KUNIT_CASE_PARAM(toy_stream_listen_frame, toy_lrows_gen_params),
 	KUNIT_CASE(toy_stream_listen_full),
+	KUNIT_CASE(toy_stream_listen_conn_table),
 	{}
 };
 
