@@ -258,10 +258,12 @@ debug_suites() {
 	# KASAN makes every byte slow: the full 256 MiB transfer runs on the
 	# stock kernels, a 64 MiB one here, the netem transfers move 8 MiB
 	# each way instead of 64, and the MTU test across a link 8 MiB
-	# instead of 32; the netem profiles that only change timing (jitter,
-	# a rate limit) run on the stock kernels.
+	# instead of 32, the mixed and loss-30% ones across a link half of
+	# what the stock kernels move; the netem profiles that only change
+	# timing (jitter, a rate limit) run on the stock kernels.
 	vm_suite debug build/debug/af_toy.ko --kernel-image "$image" \
 		--env TOY_STREAM_MIB=64 --env NETEM_MIB=8 --env LINK_PULL_MIB=8 \
+		--env LINK_MIXED_MIB=0.5 --env LINK_LOSS30_MIB=0.125 \
 		--env "NETEM_PROFILES=loss10 mixed loss30" \
 		--env "LAB_TEST_SKIP=the labs are checked on the stock kernels, which students use" \
 		--env "DISSECTOR_TEST_SKIP=the dissector is user space, checked on the stock kernels" \
