@@ -350,7 +350,6 @@ static void toy_stream_listen_full(struct kunit *test)
 	toy_expect_state(test, child, TOY_ESTABLISHED);
 }
 
-
 /* accept() once the handshake is done, within TOY_KUNIT_WAIT. */
 static bool toy_conn_table_accept(struct kunit *test, struct socket *listener,
 				  struct socket **child)
