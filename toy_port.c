@@ -532,6 +532,17 @@ struct sock *toy_port_lookup_conn(struct toy_net *tn,
 	if (!ts || READ_ONCE(ts->sk.sk_state) == TOY_CLOSE ||
 	    !refcount_inc_not_zero(&ts->sk.sk_refcnt))
 		return NULL;
+	/* Between the match and the reference, the socket may have been
+	 * closed and connected again under another four-tuple: check it is
+	 * still this frame's, as __inet_lookup_established() does.
+	 */
+	if (unlikely(READ_ONCE(ts->rcv_saddr) != key.laddr ||
+		     READ_ONCE(ts->sport) != key.lport ||
+		     READ_ONCE(ts->daddr) != key.raddr ||
+		     READ_ONCE(ts->dport) != key.rport)) {
+		sock_put(&ts->sk);
+		return NULL;
+	}
 	return &ts->sk;
 }
 
