@@ -1288,9 +1288,9 @@ t_mixed_seq() {
 # on 6.1, 4 MiB each way took 228 s to over 300 s (0.2 Mbit/s), so this
 # transfer moves LOSS30_MIB (default 0.25 MiB: some 180 segments each
 # way, 50 of them lost) with BAD_T seconds allowed; measured on 6.12,
-# 1.5 s and 57 s.  TCP over the
-# veth pair under the same loss did worse: 0.5 MB each way, then no
-# progress for 120 s (its RTO backs off to 120 s), in both runs.
+# 1.5 s and 57 s.  TCP over the veth pair under the same loss did
+# worse: 0.5 MB each way, then no progress for 120 s (its RTO backs off
+# to 120 s), in both runs.
 t_loss30() {
 	local XT=$BAD_T
 

@@ -205,6 +205,33 @@ TEST_F_LOCAL(stream, reuseaddr_needs_old_socket_reuse_too)
 	ASSERT_ERRNO(fam_bind(&self->f, n, HERE, port), EADDRINUSE);
 }
 
+/*
+ * Two sockets sharing a port through SO_REUSEADDR cannot both connect to
+ * the same peer: the second connect() is EADDRNOTAVAIL, as TCP's
+ * __inet_check_established() says, until the first one's four-tuple is
+ * free again; a reset by connect(AF_UNSPEC) frees it at once.
+ */
+TEST_F_LOCAL(stream, connect_same_four_tuple_eaddrnotavail)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	int l = SOCK(), a = SOCK(), b = SOCK();
+	uint16_t port, cport;
+
+	ASSERT_OK(fam_bind(&self->f, l, HERE, 0));
+	ASSERT_OK(listen(l, 4));
+	port = local_port(l);
+	ASSERT_OK(setsockopt_int(a, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_OK(setsockopt_int(b, SOL_SOCKET, SO_REUSEADDR, 1));
+	ASSERT_OK(fam_bind(&self->f, a, HERE, 0));
+	cport = local_port(a);
+	ASSERT_OK(fam_bind(&self->f, b, HERE, cport));
+	ASSERT_OK(fam_connect(&self->f, a, PEER, port));
+	ASSERT_ERRNO(fam_connect(&self->f, b, PEER, port), EADDRNOTAVAIL);
+	ASSERT_OK(connect(a, &unspec, sizeof(unspec)));
+	ASSERT_OK(fam_connect(&self->f, b, PEER, port));
+	ASSERT_EQ(cport, local_port(b));
+}
+
 /* ======================================================================== */
 /* listen()                                                                 */
 /* ======================================================================== */
