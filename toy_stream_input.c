@@ -370,7 +370,7 @@ static void toy_stream_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 		 * side.  Reset it (RFC 9293 3.10.7.3), or it would hold the
 		 * four-tuple while we retry.
 		 */
-		toy_stream_reply_rst(skb->dev, fl, skb->len);
+		toy_stream_reply_rst(toy_sk_dev(sk), fl, skb->len);
 		goto drop;
 	}
 	if (fl->flags & TOY_F_RST) {
@@ -401,7 +401,12 @@ drop:
 	toy_skb_free(skb, reason);
 }
 
-/* Run one segment through the state machine.  Socket locked; consumes. */
+/*
+ * Run one segment through the state machine.  Socket locked; consumes.
+ * From the receive softirq, or from the socket backlog at release_sock(),
+ * by when skb->dev may be gone (a link deleted): nothing below uses it;
+ * replies take toy_sk_dev() and are routed by address.
+ */
 static void toy_stream_process(struct sock *sk, struct sk_buff *skb)
 {
 	struct toy_flow fl;
@@ -415,7 +420,7 @@ static void toy_stream_process(struct sock *sk, struct sk_buff *skb)
 		toy_stream_rcv_syn_sent(sk, skb, &fl);
 		break;
 	case TOY_CLOSE:
-		toy_stream_reply_rst(skb->dev, &fl, skb->len);
+		toy_stream_reply_rst(toy_sk_dev(sk), &fl, skb->len);
 		kfree_skb_reason(skb, SKB_DROP_REASON_TCP_CLOSE);
 		break;
 	default:

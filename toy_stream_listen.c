@@ -190,7 +190,10 @@ static struct sock *toy_stream_find_child(struct sock *sk,
 void toy_stream_rcv_listen(struct sock *sk, struct sk_buff *skb,
 			   const struct toy_flow *fl)
 {
-	struct net_device *dev = skb->dev;
+	/* Not skb->dev: a segment replayed from the backlog may have come
+	 * over a link deleted since.  Replies are routed by address anyway.
+	 */
+	struct net_device *dev = toy_sk_dev(sk);
 	struct toy_flow reply;
 	enum skb_drop_reason reason = SKB_DROP_REASON_TCP_RESET;
 	struct sock *child;
