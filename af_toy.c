@@ -184,10 +184,11 @@ static int toy_shutdown(struct socket *sock, int how)
 }
 
 /*
- * AF_TOY has no socket options of its own yet: every level but SOL_SOCKET
- * (which the core handles before calling us) is unknown.  The errnos are
- * UDP's for an unknown level: ip_setsockopt() says ENOPROTOOPT,
- * ip_getsockopt() EOPNOTSUPP.
+ * A datagram socket has no options of its own: every level but SOL_SOCKET
+ * (which the core handles before calling us) is unknown, SOL_TOY too, as
+ * IPPROTO_TCP is to a UDP socket.  The errnos are UDP's for an unknown
+ * level: ip_setsockopt() says ENOPROTOOPT, ip_getsockopt() EOPNOTSUPP.
+ * Streams have SOL_TOY (toy_stream_setsockopt()).
  */
 static int toy_setsockopt(struct socket *sock, int level, int optname,
 			  sockptr_t optval, unsigned int optlen)
@@ -438,6 +439,11 @@ static int toy_stream_ioctl(struct socket *sock, unsigned int cmd,
 			return -EINVAL;
 		amount = toy_stream_outq(sk);
 		break;
+	case SIOCOUTQNSD:
+		if (READ_ONCE(sk->sk_state) == TOY_LISTEN)
+			return -EINVAL;
+		amount = toy_stream_outq_unsent(sk);
+		break;
 	default:
 		return -ENOIOCTLCMD;
 	}
@@ -468,8 +474,8 @@ static const struct proto_ops toy_stream_ops = {
 	.gettstamp	= sock_gettstamp,
 	.listen		= toy_stream_sock_listen,
 	.shutdown	= toy_stream_sock_shutdown,
-	.setsockopt	= toy_setsockopt,
-	.getsockopt	= toy_getsockopt,
+	.setsockopt	= sock_common_setsockopt,	/* toy_stream_prot's */
+	.getsockopt	= sock_common_getsockopt,
 	.sendmsg	= toy_stream_sock_sendmsg,
 	.recvmsg	= toy_recvmsg,
 	.mmap		= sock_no_mmap,

@@ -12,7 +12,8 @@
  * survive.  They are cut the way TCP's files are, by context:
  *
  *   (this file)          the connection's life: create, connect, shutdown,
- *                        close, the state changes; struct proto
+ *                        close, the state changes, the SOL_TOY options;
+ *                        struct proto
  *   toy_stream_data.c    the data calls: sendmsg, recvmsg, poll
  *   toy_stream_listen.c  listen(), accept(), the SYN cookie
  *   toy_stream_input.c   segments in: the state machine, receive queues
@@ -53,7 +54,7 @@
  *   toy_stream_sendmsg()    toy_stream_data.c: copy user bytes into segments
  *                           on sk_write_queue (toy_stream_queue())
  *   toy_stream_push()       toy_stream_output.c: send what the peer's
- *                           window allows: a clone
+ *                           window (and Nagle) allows: a clone
  *                           goes down, the original stays queued
  *   toy_xmit()              toy_proto.c: header, toy0 or a link
  *   toy_stream_rcv_ack()    toy_stream_ack.c: free it once acknowledged
@@ -87,6 +88,7 @@
 #include <linux/net.h>
 #include <linux/random.h>
 #include <linux/sched/signal.h>
+#include <linux/uaccess.h>
 #include <net/sock.h>
 
 #include "af_toy.h"
@@ -242,7 +244,7 @@ static int toy_stream_connect(struct sock *sk, struct sockaddr *uaddr, int addr_
 	WARN_ON_ONCE(!skb_queue_empty(&sk->sk_write_queue));
 	isn = get_random_u32();
 	WRITE_ONCE(st->snd_una, isn);
-	st->snd_nxt = isn + 1;		/* the SYN takes one */
+	WRITE_ONCE(st->snd_nxt, isn + 1);	/* the SYN takes one */
 	st->high_seq = isn;
 	WRITE_ONCE(st->write_seq, isn + 1);
 	st->snd_wnd = 0;
@@ -288,7 +290,7 @@ static int toy_stream_disconnect(struct sock *sk, int flags)
 	/* Nothing left to read or to acknowledge (tcp_disconnect()). */
 	WRITE_ONCE(st->copied_seq, st->rcv_nxt);
 	WRITE_ONCE(st->snd_una, st->write_seq);
-	st->snd_nxt = st->write_seq;
+	WRITE_ONCE(st->snd_nxt, st->write_seq);
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
 	WRITE_ONCE(ts->daddr, 0);
@@ -375,6 +377,72 @@ static void toy_stream_close(struct sock *sk, long timeout)
 	sock_put(sk);
 }
 
+/**
+ * toy_stream_setsockopt() - set a SOL_TOY option (struct proto .setsockopt)
+ * @sk: the socket
+ * @level: SOL_TOY; any other is refused as ip_setsockopt() refuses it
+ * @optname: TOY_NODELAY
+ * @optval: an int
+ * @optlen: its length
+ *
+ * TOY_NODELAY is TCP_NODELAY: switching it on sends what Nagle held back.
+ *
+ * Return: 0; -ENOPROTOOPT for another level or an unknown option, -EINVAL
+ * for a value shorter than an int, -EFAULT.  The errnos of
+ * do_tcp_setsockopt().
+ */
+static int toy_stream_setsockopt(struct sock *sk, int level, int optname,
+				 sockptr_t optval, unsigned int optlen)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+	int val;
+
+	if (level != SOL_TOY)
+		return -ENOPROTOOPT;
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	if (optname != TOY_NODELAY)
+		return -ENOPROTOOPT;
+
+	lock_sock(sk);
+	WRITE_ONCE(st->nodelay, !!val);
+	if (val && st->send_head)
+		toy_stream_push_how(sk, TOY_PUSH_NOW);
+	release_sock(sk);
+	return 0;
+}
+
+/**
+ * toy_stream_getsockopt() - read a SOL_TOY option (struct proto .getsockopt)
+ * @sk: the socket
+ * @level: SOL_TOY; any other is refused as ip_getsockopt() refuses it
+ * @optname: TOY_NODELAY
+ * @optval: where the int goes
+ * @optlen: in: room at @optval; out: bytes written
+ *
+ * Return: 0; -EOPNOTSUPP for another level, -ENOPROTOOPT for an unknown
+ * option, -EFAULT.  As do_tcp_getsockopt(), a length is cut to an int's.
+ */
+static int toy_stream_getsockopt(struct sock *sk, int level, int optname,
+				 char __user *optval, int __user *optlen)
+{
+	int val, len;
+
+	if (level != SOL_TOY)
+		return -EOPNOTSUPP;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (optname != TOY_NODELAY)
+		return -ENOPROTOOPT;
+	val = READ_ONCE(toy_st(sk)->nodelay);
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
+
 /*
  * Streams' struct proto, as tcp_prot is TCP's.  Stream memory is
  * accounted as TCP's is (toy_stream_mem.c); a stream socket is a
@@ -399,6 +467,8 @@ struct proto toy_stream_prot = {
 	.connect	= toy_stream_connect,
 	.disconnect	= toy_stream_disconnect,
 	.shutdown	= toy_stream_shutdown,
+	.setsockopt	= toy_stream_setsockopt,
+	.getsockopt	= toy_stream_getsockopt,
 	.sendmsg	= toy_stream_sendmsg,
 	.recvmsg	= toy_stream_recvmsg,
 	.backlog_rcv	= toy_stream_backlog_rcv,

@@ -2,7 +2,7 @@
 /*
  * AF_TOY streams: the data calls.  Layer: protocol (stream), process
  * context; the data half of net/ipv4/tcp.c (tcp_sendmsg(), tcp_recvmsg(),
- * tcp_poll(), the SIOCINQ/SIOCOUTQ counts).
+ * tcp_poll(), the SIOCINQ/SIOCOUTQ/SIOCOUTQNSD counts).
  *
  * How bytes enter: toy_stream_sendmsg() copies them from the user into
  * segments of at most one frame's payload, or into the last segment while
@@ -60,7 +60,9 @@ void toy_stream_write_space(struct sock *sk)
  * @len: its length
  *
  * Blocks while the send buffer is full, unless MSG_DONTWAIT.  A seqpacket
- * record must fit one segment.  As TCP: EPIPE (with SIGPIPE unless
+ * record must fit one segment.  A short last segment may wait for more
+ * bytes: while data is in flight (Nagle's algorithm, off with
+ * TOY_NODELAY), or, with MSG_MORE, until the next send.  As TCP: EPIPE (with SIGPIPE unless
  * MSG_NOSIGNAL) once sending is shut down or the connection is gone, a
  * pending error first, and a partial count if some bytes were queued.
  *
@@ -68,6 +70,8 @@ void toy_stream_write_space(struct sock *sk)
  */
 int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
+	enum toy_push last = msg->msg_flags & MSG_MORE ? TOY_PUSH_MORE :
+							 TOY_PUSH_NAGLE;
 	size_t copied = 0;
 	unsigned int mss;
 	long timeo;
@@ -92,22 +96,20 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		err = -EPIPE;
 		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 			goto out_err;
-		if (!sk_stream_memory_free(sk)) {
-			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
-			err = sk_stream_wait_memory(sk, &timeo);
-			if (err)
-				goto out_err;
-			continue;
-		}
-		n = toy_stream_write(sk, msg, len - copied, mss);
+		n = 0;
+		if (sk_stream_memory_free(sk))
+			n = toy_stream_write(sk, msg, len - copied, mss);
 		if (n < 0) {
 			err = n;
 			goto out_err;
 		}
 		if (!n) {
-			/* The protocol's pool or the page allocator said no:
-			 * wait, as TCP does, and copy the bytes afterwards.
+			/* The send buffer is full, or the protocol's pool or
+			 * the page allocator said no: send everything held
+			 * back, as TCP does (TCP_NAGLE_PUSH), and wait, then
+			 * copy the bytes afterwards.
 			 */
+			toy_stream_push_how(sk, TOY_PUSH_NOW);
 			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 			err = sk_stream_wait_memory(sk, &timeo);
 			if (err)
@@ -115,15 +117,20 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			continue;
 		}
 		copied += n;
-		toy_stream_push(sk);
+		/* Full segments go; a short last one waits for the rest of
+		 * this call, which the push below decides about.
+		 */
+		toy_stream_push_how(sk, TOY_PUSH_MORE);
 		/* Let acknowledgments that queued up meanwhile in. */
 		sk_flush_backlog(sk);
 	}
+	toy_stream_push_how(sk, last);
 	release_sock(sk);
 	return copied;
 
 out_err:
 	if (copied) {
+		toy_stream_push_how(sk, last);
 		release_sock(sk);
 		return copied;
 	}
@@ -322,6 +329,24 @@ int toy_stream_outq(struct sock *sk)
 	if (state == TOY_LISTEN || state == TOY_SYN_SENT)
 		return 0;
 	return READ_ONCE(st->write_seq) - READ_ONCE(st->snd_una);
+}
+
+/**
+ * toy_stream_outq_unsent() - bytes queued but never sent, for SIOCOUTQNSD
+ * @sk: the socket; lockless
+ *
+ * What Nagle, MSG_MORE or the peer's window holds back.
+ *
+ * Return: the count.
+ */
+int toy_stream_outq_unsent(struct sock *sk)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	/* As TCP: the SYN is not a byte. */
+	if (READ_ONCE(sk->sk_state) == TOY_SYN_SENT)
+		return 0;
+	return READ_ONCE(st->write_seq) - READ_ONCE(st->snd_nxt);
 }
 
 /**

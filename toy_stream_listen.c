@@ -125,6 +125,7 @@ static struct sock *toy_stream_new_child(struct sock *parent,
 	st->write_seq = isn + 1;
 	st->high_seq = isn;
 	st->heard = true;	/* its first segment is the client's */
+	st->nodelay = toy_st(parent)->nodelay;	/* as TCP's children inherit */
 	st->snd_wnd = fl->window * TOY_WINDOW_UNIT;
 	st->max_wnd = st->snd_wnd;
 	st->snd_wl1 = fl->seq;

@@ -15,7 +15,9 @@
  *                           bytes added to the last one while that was
  *                           never sent
  *   toy_stream_push()       segments never sent, as far as the peer's
- *                           window allows (split to fit)
+ *                           window allows (split to fit); a short last
+ *                           one waits while data is in flight (Nagle,
+ *                           unless TOY_NODELAY) or after MSG_MORE
  *   toy_stream_transmit()   a clone (or, while an earlier clone may be in
  *                           flight, a copy of the head) gets the header;
  *                           the original stays queued
@@ -433,14 +435,40 @@ static void toy_stream_fit(struct sock *sk, struct sk_buff *skb,
 		toy_stream_split(sk, skb, mss);
 }
 
+/*
+ * Nagle's algorithm (RFC 896), as tcp_nagle_check(): the last segment,
+ * while shorter than the MSS, waits as long as data is unacknowledged,
+ * so that small writes fill it instead of each costing a frame; the
+ * acknowledgment that empties the flight sends it (toy_stream_ack()
+ * pushes).  MSG_MORE holds it even with nothing in flight, until a send
+ * without the flag, a FIN, or the retransmission timer, which sends it
+ * as TCP's probe timer does (toy_stream_timeout()).  A record, a FIN and
+ * a full segment never wait.
+ */
+static bool toy_stream_nagle_holds(struct sock *sk, struct sk_buff *skb,
+				   unsigned int mss, enum toy_push how)
+{
+	struct toy_stream_sock *st = toy_st(sk);
+
+	if (how == TOY_PUSH_NOW || toy_is_seqpacket(sk) || skb->len >= mss ||
+	    TOY_SKB_CB(skb)->flags != TOY_F_DATA ||
+	    !skb_queue_is_last(&sk->sk_write_queue, skb))
+		return false;
+	if (how == TOY_PUSH_MORE)
+		return true;
+	return !st->nodelay && st->snd_una != st->snd_nxt;
+}
+
 /**
- * toy_stream_push() - send what the peer's window allows
+ * toy_stream_push_how() - send what the peer's window allows
  * @sk: the socket, locked
+ * @how: what to do with a short last segment (enum toy_push);
+ *	 toy_stream_push() is this with TOY_PUSH_NAGLE
  *
  * Sends segments from send_head on; only segments never sent go out here.
  * Retransmission is toy_stream_retransmit_head()'s.
  */
-void toy_stream_push(struct sock *sk)
+void toy_stream_push_how(struct sock *sk, enum toy_push how)
 {
 	struct toy_stream_sock *st = toy_st(sk);
 	bool was_idle = st->snd_una == st->snd_nxt;
@@ -453,6 +481,8 @@ void toy_stream_push(struct sock *sk)
 		s32 room = (s32)(st->snd_una + st->snd_wnd - cb->seq);
 
 		toy_stream_fit(sk, skb, mss);
+		if (toy_stream_nagle_holds(sk, skb, mss, how))
+			break;
 
 		/* Signed: a window that the peer shrank makes room < 0. */
 		if (room < 0 || skb->len > (u32)room) {
@@ -474,7 +504,7 @@ void toy_stream_push(struct sock *sk)
 		}
 		toy_stream_transmit(sk, skb);
 		if (toy_seq_after(cb->end_seq, st->snd_nxt))
-			st->snd_nxt = cb->end_seq;
+			WRITE_ONCE(st->snd_nxt, cb->end_seq);
 		st->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb->next;
 	}

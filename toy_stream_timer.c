@@ -222,10 +222,16 @@ static void toy_stream_timeout(struct sock *sk)
 			return;
 		}
 		if (st->snd_una == st->snd_nxt) {
-			/* Nothing in flight, data waiting, the window shut:
-			 * probe it with an old sequence number, which the
-			 * peer must answer with its current window.
+			/* Nothing in flight, data waiting.  Held back by
+			 * MSG_MORE: it goes now, as TCP's probe timer sends
+			 * it (tcp_write_wakeup()), and the push restarts the
+			 * timer.  Else the window is shut: probe it with an
+			 * old sequence number, which the peer must answer
+			 * with its current window.
 			 */
+			toy_stream_push_how(sk, TOY_PUSH_NOW);
+			if (st->snd_una != st->snd_nxt)
+				return;
 			toy_stream_send_ctl(sk, TOY_F_ACK, st->snd_una - 1);
 			break;
 		}

@@ -41,9 +41,9 @@
  * The rows are named as on loopback; bench-guest.sh renames them (link_*).
  *
  * This program only measures: it never changes a default that one family
- * has and another lacks, except where noted (TCP_NODELAY for the TCP
- * ping-pong, as every latency benchmark sets it; forced buffer sizes for
- * the flood, the same for every family).
+ * has and another lacks, except where noted (TCP_NODELAY and TOY_NODELAY
+ * for the stream ping-pong, as every latency benchmark sets it; forced
+ * buffer sizes for the flood, the same for every family).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -340,6 +340,15 @@ static void setint(int s, int level, int opt, int val, const char *what)
 {
 	if (setsockopt(s, level, opt, &val, sizeof(val)))
 		die(what);
+}
+
+/* Small writes go at once (Nagle off): TCP_NODELAY, or AF_TOY's own. */
+static void nodelay(enum kind k, int s)
+{
+	if (k == K_INET)
+		setint(s, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+	else if (k == K_TOY)
+		setint(s, SOL_TOY, TOY_NODELAY, 1, "TOY_NODELAY");
 }
 
 static void set_rcvtimeo(int s, double secs)
@@ -743,8 +752,7 @@ static int run_pingpong(enum kind k, int stream, double dur)
 			srv = accept(l, NULL, NULL);
 			if (srv < 0)
 				die("accept");
-			if (k == K_INET)
-				setint(srv, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+			nodelay(k, srv);
 		} else {
 			close(cli);
 		}
@@ -763,8 +771,7 @@ static int run_pingpong(enum kind k, int stream, double dur)
 		enter_side(0);
 		cli = xsocket(k, SOCK_STREAM);
 		xconnect(cli, &sa);
-		if (k == K_INET)
-			setint(cli, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+		nodelay(k, cli);
 	} else {
 		close(srv);
 	}

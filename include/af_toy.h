@@ -413,6 +413,7 @@ __poll_t toy_stream_poll(struct file *file, struct socket *sock,
 			 poll_table *wait);
 int toy_stream_inq(struct sock *sk);
 int toy_stream_outq(struct sock *sk);
+int toy_stream_outq_unsent(struct sock *sk);
 int toy_stream_rcv(struct toy_net *tn, struct sk_buff *skb);
 
 /* toy_dgram.c: datagram sockets */

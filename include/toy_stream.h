@@ -54,6 +54,8 @@
  *		 acknowledgment, duplicate acknowledgments ignored
  * @heard: the peer has sent something since the handshake, so it knows
  *	   the connection exists (see toy_stream_confirm())
+ * @nodelay: TOY_NODELAY: a short last segment goes out at once instead of
+ *	     waiting for the data in flight to be acknowledged (Nagle)
  * @orphan: closed by its user, still finishing, and counted against
  *	    net.toy.max_orphans
  * @accept_queue: listener: established children not yet accepted
@@ -64,9 +66,10 @@
  * Locking: everything here is guarded by the socket lock, which the
  * receive path and the timer take with bh_lock_sock() (deferring to the
  * socket backlog when a process owns the socket) and process context with
- * lock_sock().  @rcv_nxt, @copied_seq, @write_seq and @snd_una are also
- * read locklessly, with READ_ONCE(), by poll() and ioctl(), so every write
- * to them is a WRITE_ONCE().  @deferred is changed only with atomic bit
+ * lock_sock().  @rcv_nxt, @copied_seq, @write_seq, @snd_una and @snd_nxt
+ * are also read locklessly, with READ_ONCE(), by poll() and ioctl(), and
+ * @nodelay by getsockopt(), so every write to them (once the socket is
+ * visible) is a WRITE_ONCE().  @deferred is changed only with atomic bit
  * operations: set by the timer, cleared by release_sock() or when the
  * timer is set again or stopped (toy_stream_arm(), toy_stream_stop_timer()).
  */
@@ -96,6 +99,7 @@ struct toy_stream_sock {
 	unsigned int		undo_retrans;
 	bool			in_recovery;
 	bool			heard;
+	bool			nodelay;
 	bool			orphan;
 	struct list_head	accept_queue;
 	struct list_head	accept_node;
@@ -189,7 +193,22 @@ void toy_stream_queue(struct sock *sk, struct sk_buff *skb, u32 len,
 void toy_stream_free_segment(struct sock *sk, struct sk_buff *skb);
 void toy_stream_purge_write_queue(struct sock *sk);
 unsigned int toy_stream_mss(struct sock *sk);
-void toy_stream_push(struct sock *sk);
+
+/* What toy_stream_push_how() does with a last segment shorter than the MSS. */
+enum toy_push {
+	TOY_PUSH_NAGLE,	/* hold it while data is in flight, unless nodelay */
+	TOY_PUSH_MORE,	/* hold it: the user said MSG_MORE */
+	TOY_PUSH_NOW,	/* send it */
+};
+
+void toy_stream_push_how(struct sock *sk, enum toy_push how);
+
+/* Send what the window allows; a short last segment obeys Nagle. */
+static inline void toy_stream_push(struct sock *sk)
+{
+	toy_stream_push_how(sk, TOY_PUSH_NAGLE);
+}
+
 void toy_stream_retransmit_head(struct sock *sk);
 void toy_stream_enter_recovery(struct sock *sk);
 void toy_stream_queue_fin(struct sock *sk);

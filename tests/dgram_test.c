@@ -8,6 +8,7 @@
  * 127.0.0.1.  The few places where the two are meant to differ take the
  * expected value from the variant (see toy_harness.h).
  */
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
 #include <sys/select.h>
@@ -1259,6 +1260,15 @@ TEST_F_LOCAL(dgram, sockopt_unknown_level)
 	/* UDP: ip_getsockopt says EOPNOTSUPP, ip_setsockopt ENOPROTOOPT */
 	ASSERT_ERRNO(getsockopt(s, 1234, 1, &v, &len), EOPNOTSUPP);
 	ASSERT_ERRNO(setsockopt(s, 1234, 1, &v, sizeof(v)), ENOPROTOOPT);
+	/* The streams' level is as unknown to a datagram socket as
+	 * IPPROTO_TCP is to a UDP one: TOY_NODELAY is TCP_NODELAY.
+	 */
+	ASSERT_ERRNO(getsockopt(s, self->f.toy ? SOL_TOY : IPPROTO_TCP,
+				self->f.toy ? TOY_NODELAY : TCP_NODELAY,
+				&v, &len), EOPNOTSUPP);
+	ASSERT_ERRNO(setsockopt_int(s, self->f.toy ? SOL_TOY : IPPROTO_TCP,
+				    self->f.toy ? TOY_NODELAY : TCP_NODELAY, 1),
+		     ENOPROTOOPT);
 }
 
 /* Connection calls on a datagram socket: EOPNOTSUPP, as for UDP. */

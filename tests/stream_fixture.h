@@ -244,6 +244,16 @@ static inline int outq(int fd)
 	return v;
 }
 
+/* Bytes queued but never sent (SIOCOUTQNSD). */
+static inline int outq_unsent(int fd)
+{
+	int v = -1;
+
+	if (ioctl(fd, SIOCOUTQNSD, &v))
+		return -1;
+	return v;
+}
+
 /* A stream port nobody at PEER is bound to right now (bound once,
  * released). */
 static inline int free_stream_port(const struct fam *f)

@@ -15,6 +15,8 @@
  * No fixed sleeps: every wait is poll() or a bounded loop of short pauses
  * until a condition holds (WAIT_MS, 10 s); nothing asserts a duration.
  */
+#include <netinet/tcp.h>
+
 #include "stream_fixture.h"
 
 /* ======================================================================== */
@@ -1709,6 +1711,147 @@ TEST_F(stream, epoll_events)
 	ASSERT_LEN(send(c, "2", 1, 0), 1);
 	ASSERT_EQ(EPOLLIN, epoll_wait_for(ep, s2, EPOLLIN));
 	ASSERT_TRUE(WAIT_UNTIL(inq(s2) == 2));
+}
+
+/* ======================================================================== */
+/* Nagle's algorithm: TOY_NODELAY (TCP_NODELAY) and MSG_MORE                */
+/* ======================================================================== */
+
+static inline int nodelay_level(const struct fam *f)
+{
+	return f->toy ? SOL_TOY : IPPROTO_TCP;
+}
+
+static inline int nodelay_name(const struct fam *f)
+{
+	return f->toy ? TOY_NODELAY : TCP_NODELAY;
+}
+
+/*
+ * TOY_NODELAY is TCP_NODELAY: off by default, any non-zero int turns it
+ * on, a value shorter than an int is EINVAL, an unknown option of the
+ * level ENOPROTOOPT, a short buffer gets the first bytes, and an accepted
+ * socket inherits its listener's.
+ */
+TEST_F_LOCAL(stream, nodelay_option)
+{
+	int lvl = nodelay_level(&self->f), opt = nodelay_name(&self->f);
+	int s = SOCK(), l, c, a, v;
+	uint16_t port;
+	socklen_t len;
+	short sh = 1;
+	char b = 0;
+
+	ASSERT_OK(getsockopt_int(s, lvl, opt, &v));
+	ASSERT_EQ(0, v);
+	ASSERT_OK(setsockopt_int(s, lvl, opt, 7));
+	ASSERT_OK(getsockopt_int(s, lvl, opt, &v));
+	ASSERT_EQ(1, v);
+	len = 1;
+	ASSERT_OK(getsockopt(s, lvl, opt, &b, &len));
+	ASSERT_EQ(1U, len);
+	ASSERT_EQ(1, b);
+	ASSERT_OK(setsockopt_int(s, lvl, opt, 0));
+	ASSERT_OK(getsockopt_int(s, lvl, opt, &v));
+	ASSERT_EQ(0, v);
+	ASSERT_ERRNO(setsockopt(s, lvl, opt, &sh, sizeof(sh)), EINVAL);
+	ASSERT_ERRNO(setsockopt_int(s, lvl, 9999, 1), ENOPROTOOPT);
+	ASSERT_ERRNO(getsockopt_int(s, lvl, 9999, &v), ENOPROTOOPT);
+
+	l = LISTENER(&port, 4);
+	ASSERT_OK(setsockopt_int(l, lvl, opt, 1));
+	c = SOCK();
+	ASSERT_OK(fam_connect(&self->f, c, PEER, port));
+	a = ACCEPT(l);
+	ASSERT_OK(getsockopt_int(a, lvl, opt, &v));
+	ASSERT_EQ(1, v);
+	ASSERT_OK(getsockopt_int(c, lvl, opt, &v));
+	ASSERT_EQ(0, v);
+}
+
+/*
+ * MSG_MORE holds a short segment back even with nothing in flight: the
+ * bytes stay unsent (SIOCOUTQNSD) until a send without the flag, which
+ * sends them and its own at once.
+ */
+TEST_F_LOCAL(stream, msg_more_holds_until_next_send)
+{
+	char buf[150], got[150];
+	int c, s;
+
+	PAIR(&c, &s);
+	pat_fill(buf, sizeof(buf), 11, 0);
+	ASSERT_LEN(send(c, buf, 100, MSG_MORE), 100);
+	ASSERT_EQ(100, outq_unsent(c));
+	ASSERT_EQ(100, outq(c));
+	ASSERT_LEN(send(c, buf + 100, 50, 0), 50);
+	ASSERT_EQ(0, outq_unsent(c));
+	ASSERT_LEN(recv(s, got, sizeof(got), MSG_WAITALL), sizeof(got));
+	ASSERT_EQ(0, memcmp(buf, got, sizeof(buf)));
+}
+
+/*
+ * Bytes held by MSG_MORE are not held for ever when no send follows:
+ * the timer sends them (TCP's probe timer does, after about 200 ms).
+ */
+TEST_F_LOCAL(stream, msg_more_alone_is_sent_in_time)
+{
+	char buf[100], got[100];
+	int c, s;
+
+	PAIR(&c, &s);
+	pat_fill(buf, sizeof(buf), 12, 0);
+	ASSERT_LEN(send(c, buf, sizeof(buf), MSG_MORE), sizeof(buf));
+	ASSERT_TRUE(wait_fd(s, POLLIN, WAIT_MS) & POLLIN);
+	ASSERT_LEN(recv(s, got, sizeof(got), MSG_WAITALL), sizeof(got));
+	ASSERT_EQ(0, memcmp(buf, got, sizeof(buf)));
+	ASSERT_EQ(0, outq_unsent(c));
+}
+
+/* Put "netem delay" on the device the test's frames cross (toy0 or lo). */
+static inline int nagle_delay(const struct fam *f, bool on)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd),
+		 on ? "tc qdisc replace dev %s root netem delay 2s" :
+		      "tc qdisc del dev %s root 2>/dev/null",
+		 f->toy ? "toy0" : "lo");
+	return system(cmd);
+}
+
+/*
+ * Nagle proper: while a segment is unacknowledged (netem delays every
+ * frame by 2 s, so the round trip is 4 s), a second short write waits
+ * unsent; with TOY_NODELAY it goes at once.  Every byte arrives either
+ * way.  Needs root and the VM: it puts netem on toy0 or lo.
+ */
+TEST_F_LOCAL(stream, nagle_holds_short_write_while_unacked)
+{
+	int lvl = nodelay_level(&self->f), opt = nodelay_name(&self->f);
+	char buf[40], got[40];
+	int c, s, held, sent;
+
+	if (geteuid() || !getenv("AF_TOY_VM"))
+		SKIP(return, "needs root in the VM: it puts netem on %s",
+		     self->f.toy ? "toy0" : "lo");
+	PAIR(&c, &s);
+	pat_fill(buf, sizeof(buf), 13, 0);
+	ASSERT_EQ(0, nagle_delay(&self->f, true));
+	/* Nagle on: the second write waits for the first one's ACK. */
+	EXPECT_EQ(10, send(c, buf, 10, 0));
+	EXPECT_EQ(10, send(c, buf + 10, 10, 0));
+	held = outq_unsent(c);
+	/* TOY_NODELAY on: it goes while the first two are in flight. */
+	EXPECT_EQ(0, setsockopt_int(c, lvl, opt, 1));
+	EXPECT_EQ(20, send(c, buf + 20, 20, 0));
+	sent = outq_unsent(c);
+	EXPECT_EQ((ssize_t)sizeof(got),
+		  recv(s, got, sizeof(got), MSG_WAITALL));
+	nagle_delay(&self->f, false);
+	ASSERT_EQ(10, held);
+	ASSERT_EQ(0, sent);
+	ASSERT_EQ(0, memcmp(buf, got, sizeof(buf)));
 }
 
 /* ======================================================================== */

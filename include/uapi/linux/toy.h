@@ -31,6 +31,18 @@
 /* Ports below this need CAP_NET_BIND_SERVICE, as for UDP and TCP. */
 #define TOY_PROT_SOCK		1024
 
+/*
+ * Socket options of AF_TOY's streams: setsockopt(fd, SOL_TOY, ...), as
+ * TCP's are setsockopt(fd, IPPROTO_TCP, ...).  The level is a number no
+ * kernel from 6.1 to 6.18 gives a SOL_* (the highest is SOL_VSOCK, 287).
+ */
+#define SOL_TOY			299
+
+/* int: 1 sends a small segment at once, as TCP_NODELAY; 0 (the default)
+ * holds it while data is unacknowledged (Nagle's algorithm, RFC 896).
+ */
+#define TOY_NODELAY		1
+
 /**
  * struct sockaddr_toy - an AF_TOY socket address (16 bytes, like sockaddr_in)
  * @stoy_family: AF_TOY (or the number the module was loaded with)
