@@ -17,6 +17,7 @@
 #include <net/rtnetlink.h>
 
 #include "toy_kunit.h"
+#include "toy_stream_kunit.h"
 
 #define SELF	0x0a000001	/* this node, once toy0 has the address */
 #define PEER	0x0a000002	/* a node behind the link */
@@ -660,6 +661,41 @@ static void toy_neigh_addresses(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, toy_node_addr(&init_net), 0);
 }
 
+/* ---- a link that goes while a frame from it waits ---------------------- */
+
+/*
+ * A SYN that came over a link waits in a listener's backlog, because the
+ * listener's owner holds the socket, while the link is deleted and freed.
+ * Answering it at release_sock() must not touch the freed device (it
+ * did: skb->dev, a use-after-free that KASAN reports).
+ */
+static void toy_neigh_backlog_outlives_link(struct kunit *test)
+{
+	struct socket *l = toy_test_socket(test);
+	struct toy_flow fl = {
+		.type = TOY_TYPE_STREAM, .flags = TOY_F_SYN,
+		.saddr = htonl(PEER), .daddr = htonl(SELF),
+		.sport = htons(PORT + 1), .dport = htons(PORT),
+		.seq = 1000, .window = 64,
+	};
+	struct net_device *t1, *t2;
+
+	toy_neigh_cable(test, &t1, &t2);
+	KUNIT_ASSERT_EQ(test, toy_kunit_bind(l, SELF, PORT), 0);
+	KUNIT_ASSERT_EQ(test, kernel_listen(l, 4), 0);
+
+	lock_sock(l->sk);
+	KUNIT_EXPECT_EQ(test, toy_kunit_inject(test,
+			toy_kunit_frame(test, &fl, NULL, 0), t2),
+			NET_RX_SUCCESS);
+	KUNIT_EXPECT_NOT_NULL(test, l->sk->sk_backlog.tail);
+	/* Delete t2 by hand (its resource then finds it gone: take it off). */
+	KUNIT_EXPECT_EQ(test, kunit_destroy_resource(test, toy_neigh_match_link,
+						     t2), 0);
+	release_sock(l->sk);
+	KUNIT_EXPECT_NULL(test, l->sk->sk_backlog.tail);
+}
+
 static struct kunit_case toy_neigh_test_cases[] = {
 	KUNIT_CASE(toy_link_pairing),
 	KUNIT_CASE(toy_link_unplug),
@@ -673,6 +709,7 @@ static struct kunit_case toy_neigh_test_cases[] = {
 	KUNIT_CASE(toy_neigh_route_cache),
 	KUNIT_CASE(toy_neigh_failed_expires),
 	KUNIT_CASE(toy_neigh_full),
+	KUNIT_CASE(toy_neigh_backlog_outlives_link),
 	{}
 };
 
