@@ -406,12 +406,45 @@ static void toy_stream_coalesce(struct kunit *test)
 	toy_stream_window_opens(test, &c, buf);
 }
 
+/*
+ * Nagle's algorithm, with TOY_NODELAY off: a short write while data is
+ * unacknowledged waits, and the next one joins it in the same segment;
+ * the ACK that empties the flight sends the two as one.
+ */
+static void toy_stream_nagle(struct kunit *test)
+{
+	struct toy_conn c;
+	struct toy_seg seg;
+	struct toy_snap s;
+	u8 buf[20];
+
+	toy_conn_open(test, &c, 0);
+	KUNIT_ASSERT_EQ(test, toy_conn_nodelay(c.sock, 0), 0);
+	toy_conn_write(&c, DATA_LEN, NULL);	/* nothing in flight: it goes */
+	toy_fill(buf, c.snd_nxt, sizeof(buf));
+	KUNIT_ASSERT_EQ(test, toy_conn_write_raw(&c, buf, 10), 10);
+	KUNIT_ASSERT_EQ(test, toy_conn_write_raw(&c, buf + 10, 10), 10);
+	toy_conn_expect_none(&c);
+	toy_snap(c.sock, &s);
+	KUNIT_EXPECT_EQ(test, s.write_queue, 2U);	/* one held segment */
+	KUNIT_EXPECT_EQ(test, s.write_seq - c.snd_nxt, 20U);
+
+	KUNIT_EXPECT_EQ(test, toy_conn_send(&c, TOY_F_ACK, c.rcv_nxt,
+					    c.snd_nxt, 0), NET_RX_SUCCESS);
+	c.snd_una = c.snd_nxt;
+	toy_conn_expect(&c, TOY_F_DATA | TOY_F_ACK, c.snd_nxt, c.rcv_nxt, &seg);
+	KUNIT_EXPECT_EQ(test, seg.len, 20U);
+	KUNIT_EXPECT_EQ(test, memcmp(seg.data, buf, sizeof(buf)), 0);
+	c.snd_nxt += sizeof(buf);
+}
+
 static struct kunit_case toy_stream_data_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_data_in_order, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_data_duplicate, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_data_gap, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_data_window, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_write_queue, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_stream_nagle, toy_sides_gen_params),
 	KUNIT_CASE(toy_stream_zero_window),
 	KUNIT_CASE(toy_stream_coalesce),
 	{}

@@ -643,6 +643,13 @@ static void toy_conn_start_child(struct toy_conn *c)
 	c->snd_nxt = c->isn + 1;
 }
 
+/* setsockopt(SOL_TOY, TOY_NODELAY) */
+int toy_conn_nodelay(struct socket *sock, int on)
+{
+	return sock->ops->setsockopt(sock, SOL_TOY, TOY_NODELAY,
+				     KERNEL_SOCKPTR(&on), sizeof(on));
+}
+
 /**
  * toy_conn_start() - a socket under test, just past the first handshake step
  * @test: the test
@@ -651,6 +658,7 @@ static void toy_conn_start_child(struct toy_conn *c)
  *	  TOY_SIDE_CHILD: handshake done, accepted: ESTABLISHED.
  * @rcvbuf: SO_RCVBUF to set first, or 0
  *
+ * The socket has TOY_NODELAY (a test of Nagle turns it off).
  * The peer advertises PEER_WIN; for a client, a test may set @c->window
  * before toy_conn_establish() to start with another window.
  */
@@ -670,6 +678,10 @@ void toy_conn_start(struct kunit *test, struct toy_conn *c,
 	toy_kunit_mib_read(toy_kunit_tn(), &c->mib);
 
 	sock = toy_test_socket(test);
+	/* One segment per write, as the tests count them: Nagle off (an
+	 * accepted child inherits it from the listener).
+	 */
+	KUNIT_ASSERT_EQ(test, toy_conn_nodelay(sock, 1), 0);
 	if (rcvbuf)
 		KUNIT_ASSERT_EQ(test, sock_setsockopt(sock, SOL_SOCKET,
 						      SO_RCVBUF,

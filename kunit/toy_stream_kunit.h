@@ -235,6 +235,7 @@ void toy_conn_write(struct toy_conn *c, unsigned int len, struct toy_seg *out);
 void toy_conn_data(struct toy_conn *c, unsigned int len);
 
 /* Connections and their states */
+int toy_conn_nodelay(struct socket *sock, int on);
 void toy_conn_start(struct kunit *test, struct toy_conn *c, enum toy_side side,
 		    int rcvbuf);
 void toy_conn_open(struct kunit *test, struct toy_conn *c, int rcvbuf);
