@@ -679,15 +679,15 @@ static void toy_neigh_backlog_outlives_link(struct kunit *test)
 		.seq = 1000, .window = 64,
 	};
 	struct net_device *t1, *t2;
+	struct sk_buff *syn;
 
 	toy_neigh_cable(test, &t1, &t2);
 	KUNIT_ASSERT_EQ(test, toy_kunit_bind(l, SELF, PORT), 0);
 	KUNIT_ASSERT_EQ(test, kernel_listen(l, 4), 0);
 
+	syn = toy_kunit_frame(test, &fl, NULL, 0);
 	lock_sock(l->sk);
-	KUNIT_EXPECT_EQ(test, toy_kunit_inject(test,
-			toy_kunit_frame(test, &fl, NULL, 0), t2),
-			NET_RX_SUCCESS);
+	KUNIT_EXPECT_EQ(test, toy_kunit_inject(test, syn, t2), NET_RX_SUCCESS);
 	KUNIT_EXPECT_NOT_NULL(test, l->sk->sk_backlog.tail);
 	/* Delete t2 by hand (its resource then finds it gone: take it off). */
 	KUNIT_EXPECT_EQ(test, kunit_destroy_resource(test, toy_neigh_match_link,
