@@ -117,6 +117,8 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			continue;
 		}
 		copied += n;
+		if (copied == len)
+			break;
 		/* Full segments go; a short last one waits for the rest of
 		 * this call, which the push below decides about.
 		 */
@@ -124,7 +126,8 @@ int toy_stream_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		/* Let acknowledgments that queued up meanwhile in. */
 		sk_flush_backlog(sk);
 	}
-	toy_stream_push_how(sk, last);
+	if (copied)	/* as tcp_sendmsg_locked(): an empty send pushes nothing */
+		toy_stream_push_how(sk, last);
 	release_sock(sk);
 	return copied;
 
