@@ -352,7 +352,20 @@ recap() {
 		grep -aq "KERNEL LOG CHECK FAILED" "$f" &&
 			grep -a -B 10 -m 1 '^  >> ' "$f" | sed "s|^|# $f: |" &&
 			grep -a '^  >> ' "$f" | head -n 8 | sed "s|^|# $f: |"
+		recap_panic "${f%.out}"
 	done
+}
+
+# A guest that panicked: what oopsed and where, from its serial log.  vm.sh
+# printed the log's last lines with the suite, far above this recap, and a
+# reader who sees only the end of the output (as CI shows it) would
+# otherwise learn no more than "Fatal exception in interrupt".
+recap_panic() {	# recap_panic SERIAL-LOG
+	[ -f "$1" ] && grep -aq 'Kernel panic' "$1" || return 0
+	tr -d '\r' <"$1" | grep -aE 'BUG:|Oops:|general protection|RIP:|Comm:|Kernel panic' |
+		head -n 8 | sed "s|^|# $1: |"
+	tr -d '\r' <"$1" | grep -a -A 16 -m 1 'Call Trace:' | sed "s|^|# $1: |"
+	return 0
 }
 
 recap
