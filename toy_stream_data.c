@@ -62,9 +62,10 @@ void toy_stream_write_space(struct sock *sk)
  * Blocks while the send buffer is full, unless MSG_DONTWAIT.  A seqpacket
  * record must fit one segment.  A short last segment may wait for more
  * bytes: while data is in flight (Nagle's algorithm, off with
- * TOY_NODELAY), or, with MSG_MORE, until the next send.  As TCP: EPIPE (with SIGPIPE unless
- * MSG_NOSIGNAL) once sending is shut down or the connection is gone, a
- * pending error first, and a partial count if some bytes were queued.
+ * TOY_NODELAY), or, with MSG_MORE, until the next send.  As TCP: EPIPE
+ * (with SIGPIPE unless MSG_NOSIGNAL) once sending is shut down or the
+ * connection is gone, a pending error first, and a partial count if some
+ * bytes were queued.
  *
  * Return: bytes queued, or a negative errno.
  */

@@ -1104,6 +1104,7 @@ TEST_F(stream, siocinq_siocoutq)
 
 	ASSERT_EQ(0, inq(f));
 	ASSERT_EQ(0, outq(f));
+	ASSERT_EQ(0, outq_unsent(f));
 	l = PAIR(&c, &s);
 	ASSERT_EQ(0, inq(s));
 	ASSERT_EQ(0, outq(c));
@@ -1126,6 +1127,7 @@ TEST_F(stream, siocinq_siocoutq)
 	/* a listener has no byte queues */
 	ASSERT_ERRNO(ioctl(l, SIOCINQ, &c), EINVAL);
 	ASSERT_ERRNO(ioctl(l, SIOCOUTQ, &c), EINVAL);
+	ASSERT_ERRNO(ioctl(l, SIOCOUTQNSD, &c), EINVAL);
 	(void)port;
 }
 
@@ -1755,6 +1757,7 @@ TEST_F_LOCAL(stream, nodelay_option)
 	ASSERT_OK(getsockopt_int(s, lvl, opt, &v));
 	ASSERT_EQ(0, v);
 	ASSERT_ERRNO(setsockopt(s, lvl, opt, &sh, sizeof(sh)), EINVAL);
+	ASSERT_ERRNO(setsockopt(s, lvl, opt, (void *)8, sizeof(int)), EFAULT);
 	ASSERT_ERRNO(setsockopt_int(s, lvl, 9999, 1), ENOPROTOOPT);
 	ASSERT_ERRNO(getsockopt_int(s, lvl, 9999, &v), ENOPROTOOPT);
 
