@@ -19,6 +19,7 @@
  *   toy_stream_input.c   segments in: the state machine, receive queues
  *   toy_stream_ack.c     acknowledgments in: what the sender learns
  *   toy_stream_output.c  segments out: the write queue, retransmission
+ *   toy_stream_delack.c  acknowledgments out: at once or delayed
  *   toy_stream_timer.c   the retransmission timer, TIME_WAIT
  *   toy_stream_mem.c     memory accounting: the pool, pressure, orphans
  *
@@ -123,6 +124,7 @@ static void toy_stream_set_closed(struct sock *sk)
 	toy_stream_set_state(sk, TOY_CLOSE);
 	toy_port_unhash(sk);
 	toy_stream_stop_timer(sk);
+	toy_stream_delack_stop(sk);
 	toy_stream_purge_write_queue(sk);
 	__skb_queue_purge(&toy_st(sk)->ofo_queue);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
@@ -195,6 +197,7 @@ static int toy_stream_init_sock(struct sock *sk)
 	struct toy_stream_sock *st = toy_st(sk);
 
 	toy_stream_timer_init(sk);
+	toy_stream_delack_init(sk);
 	skb_queue_head_init(&st->ofo_queue);
 	INIT_LIST_HEAD(&st->accept_queue);
 	INIT_LIST_HEAD(&st->accept_node);
@@ -291,6 +294,7 @@ static int toy_stream_disconnect(struct sock *sk, int flags)
 	WRITE_ONCE(st->copied_seq, st->rcv_nxt);
 	WRITE_ONCE(st->snd_una, st->write_seq);
 	WRITE_ONCE(st->snd_nxt, st->write_seq);
+	st->rcv_mss = 0;	/* the next connection's segments set it anew */
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
 	WRITE_ONCE(ts->daddr, 0);
@@ -381,11 +385,13 @@ static void toy_stream_close(struct sock *sk, long timeout)
  * toy_stream_setsockopt() - set a SOL_TOY option (struct proto .setsockopt)
  * @sk: the socket
  * @level: SOL_TOY; any other is refused as ip_setsockopt() refuses it
- * @optname: TOY_NODELAY
+ * @optname: TOY_NODELAY or TOY_QUICKACK
  * @optval: an int
  * @optlen: its length
  *
  * TOY_NODELAY is TCP_NODELAY: switching it on sends what Nagle held back.
+ * TOY_QUICKACK is TCP_QUICKACK, but lasting: switching it on sends a
+ * delayed ACK at once, and every later one too.
  *
  * Return: 0; -ENOPROTOOPT for another level or an unknown option, -EINVAL
  * for a value shorter than an int, -EFAULT.  The errnos of
@@ -403,13 +409,19 @@ static int toy_stream_setsockopt(struct sock *sk, int level, int optname,
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
 		return -EFAULT;
-	if (optname != TOY_NODELAY)
+	if (optname != TOY_NODELAY && optname != TOY_QUICKACK)
 		return -ENOPROTOOPT;
 
 	lock_sock(sk);
-	WRITE_ONCE(st->nodelay, !!val);
-	if (val && st->send_head)
-		toy_stream_push_how(sk, TOY_PUSH_NOW);
+	if (optname == TOY_QUICKACK) {
+		WRITE_ONCE(st->quickack, !!val);
+		if (val && st->ack_pending)
+			toy_stream_send_ack(sk);
+	} else {
+		WRITE_ONCE(st->nodelay, !!val);
+		if (val && st->send_head)
+			toy_stream_push_how(sk, TOY_PUSH_NOW);
+	}
 	release_sock(sk);
 	return 0;
 }
@@ -418,7 +430,7 @@ static int toy_stream_setsockopt(struct sock *sk, int level, int optname,
  * toy_stream_getsockopt() - read a SOL_TOY option (struct proto .getsockopt)
  * @sk: the socket
  * @level: SOL_TOY; any other is refused as ip_getsockopt() refuses it
- * @optname: TOY_NODELAY
+ * @optname: TOY_NODELAY or TOY_QUICKACK
  * @optval: where the int goes
  * @optlen: in: room at @optval; out: bytes written
  *
@@ -434,9 +446,12 @@ static int toy_stream_getsockopt(struct sock *sk, int level, int optname,
 		return -EOPNOTSUPP;
 	if (get_user(len, optlen))
 		return -EFAULT;
-	if (optname != TOY_NODELAY)
+	if (optname == TOY_NODELAY)
+		val = READ_ONCE(toy_st(sk)->nodelay);
+	else if (optname == TOY_QUICKACK)
+		val = READ_ONCE(toy_st(sk)->quickack);
+	else
 		return -ENOPROTOOPT;
-	val = READ_ONCE(toy_st(sk)->nodelay);
 	len = min_t(unsigned int, len, sizeof(int));
 	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
 		return -EFAULT;

@@ -288,8 +288,10 @@ int toy_stream_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			break;
 	} while (copied < len);
 
-	if (!(flags & MSG_PEEK))
+	if (!(flags & MSG_PEEK)) {
 		toy_stream_window_update(sk);
+		toy_stream_ack_read(sk);
+	}
 	ret = copied;
 out:
 	release_sock(sk);

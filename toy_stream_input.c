@@ -275,6 +275,9 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 	enum skb_drop_reason reason = SKB_NOT_DROPPED_YET;
 	bool fin = fl->flags & TOY_F_FIN;
 	u32 end = fl->seq + skb->len + fin;
+	unsigned int len;
+	u32 prior_nxt;
+	bool hole;
 
 	/* A control segment that did its work is consumed, not dropped. */
 	if (fl->flags & TOY_F_RST) {
@@ -346,10 +349,16 @@ static void toy_stream_rcv_synced(struct sock *sk, struct sk_buff *skb,
 		reason = SKB_DROP_REASON_TCP_INVALID_SEQUENCE;
 		goto drop;
 	}
+	hole = !skb_queue_empty(&st->ofo_queue);
+	prior_nxt = st->rcv_nxt;
+	len = skb->len;
 	toy_stream_rcv_in_order(sk, skb, fl);
-	/* Not after an orphan reset the peer for data nobody will read. */
+	/* Not after an orphan reset the peer for data nobody will read.
+	 * At once if it filled a hole, ended the stream or was dropped.
+	 */
 	if (sk->sk_state != TOY_CLOSE)
-		toy_stream_send_ack(sk);
+		toy_stream_ack_data(sk, len, hole || fin ||
+				    st->rcv_nxt == prior_nxt);
 	return;
 drop:
 	toy_skb_free(skb, reason);

@@ -126,10 +126,12 @@ static struct sock *toy_stream_new_child(struct sock *parent,
 	st->high_seq = isn;
 	st->heard = true;	/* its first segment is the client's */
 	st->nodelay = toy_st(parent)->nodelay;	/* as TCP's children inherit */
+	st->quickack = toy_st(parent)->quickack;
 	st->snd_wnd = fl->window * TOY_WINDOW_UNIT;
 	st->max_wnd = st->snd_wnd;
 	st->snd_wl1 = fl->seq;
 	st->rcv_nxt = fl->seq;
+	st->rcv_wup = fl->seq;	/* the handshake's ACK acknowledged that */
 	st->copied_seq = fl->seq;
 	st->rcv_edge = fl->seq + toy_stream_free_window(child) *
 		       TOY_WINDOW_UNIT;

@@ -86,8 +86,16 @@ static void toy_stream_flow(struct sock *sk, struct toy_flow *fl, u8 flags,
 	fl->type = toy_type_of(sk);
 	fl->flags = flags;
 	fl->seq = seq;
-	fl->ack = (flags & TOY_F_ACK) ? st->rcv_nxt : 0;
+	fl->ack = 0;
 	fl->window = units;
+	if (flags & TOY_F_ACK) {
+		/* This segment acknowledges all that has arrived: a delayed
+		 * ACK (toy_stream_delack.c) has nothing left to say.
+		 */
+		fl->ack = st->rcv_nxt;
+		st->rcv_wup = st->rcv_nxt;
+		st->ack_pending = false;
+	}
 }
 
 /* ---- control segments -------------------------------------------------- */

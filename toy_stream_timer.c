@@ -3,11 +3,11 @@
  * AF_TOY streams: the timer.  Layer: protocol (stream), timer context;
  * the analogue of tcp_timer.c.
  *
- * One timer per connection does all of TCP's jobs: retransmission (the
- * timeout computed from measured round trips, RFC 6298), probing a zero
- * window, resending a SYN, confirming a connection the server may not
- * know of yet, the FIN_WAIT2 limit of an orphan, and the end of
- * TIME_WAIT.
+ * One timer per connection does all of TCP's jobs but the delayed ACK
+ * (toy_stream_delack.c has that timer): retransmission (the timeout
+ * computed from measured round trips, RFC 6298), probing a zero window,
+ * resending a SYN, confirming a connection the server may not know of
+ * yet, the FIN_WAIT2 limit of an orphan, and the end of TIME_WAIT.
  *
  * How it enters: toy_stream_arm() or toy_stream_rearm() set it (from
  * input, output and the socket calls); it fires in toy_stream_timer().
@@ -267,12 +267,14 @@ static void toy_stream_timer(struct timer_list *t)
  *
  * release_sock() calls this after replaying the backlog.  A timer that
  * found the socket owned left its work here instead of polling for the
- * owner to finish, as tcp_release_cb() does for TCP's timers.
+ * owner to finish, as tcp_release_cb() does for TCP's timers: this one's,
+ * and the delayed ACK's (toy_stream_delack_release()).
  */
 void toy_stream_release_cb(struct sock *sk)
 {
 	struct toy_stream_sock *st = toy_st(sk);
 
+	toy_stream_delack_release(sk);
 	if (!test_bit(TOY_TIMER_DEFERRED, &st->deferred) ||
 	    !test_and_clear_bit(TOY_TIMER_DEFERRED, &st->deferred))
 		return;

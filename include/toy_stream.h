@@ -28,6 +28,9 @@
  *	       [@snd_una, @write_seq) is in sk_write_queue
  * @rcv_nxt: next sequence number expected from the peer
  * @rcv_edge: @rcv_nxt plus the window last advertised
+ * @rcv_wup: @rcv_nxt when we last acknowledged (sent any segment with ACK)
+ * @rcv_mss: the largest in-order payload received: a "full segment" for
+ *	     the delayed-ACK rules (toy_stream_delack.c)
  * @rcv_ratio: payload bytes per 256 bytes of memory (truesize) that
  *	       received segments have cost, a running average; converts free
  *	       receive buffer into a window, as TCP's scaling_ratio does
@@ -39,6 +42,7 @@
  * @ofo_queue: segments received beyond a gap, sorted by sequence number,
  *	       charged to sk_rmem_alloc and bounded by SO_RCVBUF
  * @timer: retransmission, zero-window probe, or TIME_WAIT expiry
+ * @delack_timer: sends a delayed acknowledgment (toy_stream_delack.c)
  * @srtt: smoothed round-trip time, jiffies << 3 (RFC 6298); 0: no sample
  * @rttvar: round-trip time variation, jiffies << 2
  * @rto: current retransmission timeout, jiffies; doubles on each expiry
@@ -56,12 +60,16 @@
  *	   the connection exists (see toy_stream_confirm())
  * @nodelay: TOY_NODELAY: a short last segment goes out at once instead of
  *	     waiting for the data in flight to be acknowledged (Nagle)
+ * @quickack: TOY_QUICKACK: every segment of data is acknowledged at once
+ * @ack_pending: data has arrived that no segment sent since acknowledges;
+ *		 @delack_timer is running for it
  * @orphan: closed by its user, still finishing, and counted against
  *	    net.toy.max_orphans
  * @accept_queue: listener: established children not yet accepted
  * @accept_node: child: its entry in the listener's @accept_queue
- * @deferred: TOY_TIMER_DEFERRED while an expiry waits for the owner of
- *	      the socket to release it (toy_stream_release_cb())
+ * @deferred: TOY_TIMER_DEFERRED (TOY_DELACK_DEFERRED) while an expiry of
+ *	      @timer (@delack_timer) waits for the owner of the socket to
+ *	      release it (toy_stream_release_cb())
  *
  * Locking: everything here is guarded by the socket lock, which the
  * receive path and the timer take with bh_lock_sock() (deferring to the
@@ -69,9 +77,10 @@
  * lock_sock().  @rcv_nxt, @copied_seq, @write_seq, @snd_una and @snd_nxt
  * are also read locklessly, with READ_ONCE(), by poll() and ioctl(), and
  * @nodelay by getsockopt(), so every write to them (once the socket is
- * visible) is a WRITE_ONCE().  @deferred is changed only with atomic bit
- * operations: set by the timer, cleared by release_sock() or when the
- * timer is set again or stopped (toy_stream_arm(), toy_stream_stop_timer()).
+ * visible) is a WRITE_ONCE(); so are writes to @quickack.  @deferred is
+ * changed only with atomic bit operations: set by a timer, cleared by
+ * release_sock() or when the timer is set again or stopped
+ * (toy_stream_arm(), toy_stream_stop_timer(), toy_stream_delack_stop()).
  */
 struct toy_stream_sock {
 	struct toy_sock		ts;
@@ -84,12 +93,15 @@ struct toy_stream_sock {
 	u32			write_seq;
 	u32			rcv_nxt;
 	u32			rcv_edge;
+	u32			rcv_wup;
+	u32			rcv_mss;
 	u32			rcv_ratio;
 	u32			copied_seq;
 	u32			mss_cache;
 	struct sk_buff		*send_head;
 	struct sk_buff_head	ofo_queue;
 	struct timer_list	timer;
+	struct timer_list	delack_timer;
 	u32			srtt;
 	u32			rttvar;
 	unsigned long		rto;
@@ -100,6 +112,8 @@ struct toy_stream_sock {
 	bool			in_recovery;
 	bool			heard;
 	bool			nodelay;
+	bool			quickack;
+	bool			ack_pending;
 	bool			orphan;
 	struct list_head	accept_queue;
 	struct list_head	accept_node;
@@ -141,9 +155,16 @@ void toy_stream_set_state(struct sock *sk, int state);
 #define TOY_MAX_REORDERING	64
 #define TOY_TIMEWAIT_LEN	(HZ / 2)	/* short: a toy has no stray routes */
 #define TOY_FIN_TIMEOUT		(10 * HZ)	/* orphan in FIN_WAIT2 */
+/*
+ * The longest an acknowledgment of in-order data waits: a tick or a few
+ * ms, far under TOY_RTO_MIN, so that a delayed ACK never looks like a loss
+ * to the sender.  TCP's 40 ms minimum sits under its 200 ms RTO floor.
+ */
+#define TOY_DELACK		max(HZ / 200, 1)
 
-/* Bit in toy_stream_sock.deferred: the timer fired while the socket was owned. */
+/* Bits in toy_stream_sock.deferred: a timer fired while the socket was owned. */
 #define TOY_TIMER_DEFERRED	0
+#define TOY_DELACK_DEFERRED	1
 
 /* Sets of states, as TCP's TCPF_* */
 #define TOYF(state)		(1 << (state))
@@ -212,6 +233,13 @@ static inline void toy_stream_push(struct sock *sk)
 void toy_stream_retransmit_head(struct sock *sk);
 void toy_stream_enter_recovery(struct sock *sk);
 void toy_stream_queue_fin(struct sock *sk);
+
+/* toy_stream_delack.c: when to acknowledge */
+void toy_stream_delack_init(struct sock *sk);
+void toy_stream_delack_stop(struct sock *sk);
+void toy_stream_delack_release(struct sock *sk);
+void toy_stream_ack_data(struct sock *sk, unsigned int len, bool now);
+void toy_stream_ack_read(struct sock *sk);
 
 /* toy_stream_timer.c: the timer */
 void toy_stream_timer_init(struct sock *sk);

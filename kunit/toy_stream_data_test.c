@@ -438,6 +438,156 @@ static void toy_stream_nagle(struct kunit *test)
 	c.snd_nxt += sizeof(buf);
 }
 
+/* What the socket did with a segment, seen before any timer could run. */
+struct toy_delack_seen {
+	bool	pending;	/* ack_pending: nothing acknowledged it yet */
+	bool	timer;		/* the delayed-ACK timer is running */
+	u32	unacked;	/* rcv_nxt - rcv_wup */
+};
+
+/*
+ * The peer sends @len bytes in order (with @flags as well as DATA|ACK);
+ * @seen is what the socket then owes.  Bottom halves stay off from the
+ * injection to the look, so the delayed-ACK timer, armed on this CPU,
+ * cannot have fired in between; with @stop it never will, and only a
+ * read or a later segment can acknowledge.
+ */
+static void toy_delack_send(struct toy_conn *c, unsigned int flags,
+			    unsigned int len, bool stop,
+			    struct toy_delack_seen *seen)
+{
+	struct toy_frm f = { TOY_F_DATA | TOY_F_ACK | flags, c->rcv_nxt,
+			     c->snd_una, len };
+	struct sk_buff *skb = toy_conn_frame(c, &f);
+	struct sock *sk = c->sock->sk;
+	struct toy_stream_sock *st = toy_st(sk);
+	int ret;
+
+	local_bh_disable();
+	ret = toy_kunit_inject(c->test, skb, toy_kunit_dev());
+	seen->pending = READ_ONCE(st->ack_pending);
+	seen->timer = timer_pending(&st->delack_timer);
+	seen->unacked = READ_ONCE(st->rcv_nxt) - READ_ONCE(st->rcv_wup);
+	if (stop)
+		sk_stop_timer(sk, &st->delack_timer);
+	local_bh_enable();
+	KUNIT_EXPECT_EQ(c->test, ret, NET_RX_SUCCESS);
+	c->rcv_nxt += len + !!(flags & TOY_F_FIN);
+}
+
+/* Wait until no delayed-ACK timer is pending (it fired, or was stopped). */
+static void toy_delack_wait_idle(struct toy_conn *c)
+{
+	struct toy_stream_sock *st = toy_st(c->sock->sk);
+	unsigned long end = jiffies + TOY_KUNIT_WAIT;
+
+	while (timer_pending(&st->delack_timer) && time_before(jiffies, end))
+		usleep_range(1000, 2000);
+	KUNIT_EXPECT_FALSE(c->test, timer_pending(&st->delack_timer));
+}
+
+/*
+ * Delayed ACKs (RFC 1122 4.2.3.2): one segment is not acknowledged at
+ * once, but by the timer, within TOY_DELACK; a second one is, together
+ * with the first, and the timer, when it fires, has nothing left to send.
+ */
+static void toy_stream_delack(struct kunit *test)
+{
+	struct toy_delack_seen seen;
+	struct toy_conn c;
+	struct toy_seg seg;
+
+	toy_conn_open(test, &c, 0);
+	KUNIT_ASSERT_EQ(test, toy_conn_quickack(c.sock, 0), 0);
+
+	toy_delack_send(&c, 0, DATA_LEN, false, &seen);
+	KUNIT_EXPECT_TRUE(test, seen.pending);
+	KUNIT_EXPECT_TRUE(test, seen.timer);
+	KUNIT_EXPECT_EQ(test, seen.unacked, (u32)DATA_LEN);
+	KUNIT_ASSERT_TRUE(test, toy_conn_wait(&c, &seg, TOY_KUNIT_WAIT));
+	KUNIT_EXPECT_EQ(test, seg.flags, (unsigned int)TOY_F_ACK);
+	KUNIT_EXPECT_EQ(test, seg.ack, c.rcv_nxt);
+
+	toy_delack_send(&c, 0, DATA_LEN, false, &seen);
+	KUNIT_EXPECT_TRUE(test, seen.pending);
+	toy_delack_send(&c, 0, DATA_LEN, false, &seen);
+	KUNIT_EXPECT_FALSE(test, seen.pending);	/* more than a full segment */
+	KUNIT_EXPECT_EQ(test, seen.unacked, 0U);
+	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
+	toy_delack_wait_idle(&c);
+	toy_conn_expect_none(&c);
+	KUNIT_EXPECT_EQ(test, toy_conn_unread(&c), 3U * DATA_LEN);
+}
+
+/*
+ * A read does not acknowledge by itself, even one that empties the queue
+ * (the timer is stopped here, so nothing else could): the ACK stays owed
+ * until the timer.  A segment that uses more than half the window last
+ * offered (a small receive buffer) is acknowledged at once.
+ */
+static void toy_stream_delack_read(struct kunit *test)
+{
+	struct toy_stream_sock *st;
+	struct toy_delack_seen seen;
+	struct toy_conn c;
+	u8 buf[DATA_LEN];
+	u32 half;
+
+	toy_conn_open(test, &c, 4096);
+	st = toy_st(c.sock->sk);
+	KUNIT_ASSERT_EQ(test, toy_conn_quickack(c.sock, 0), 0);
+	toy_delack_send(&c, 0, DATA_LEN, true, &seen);
+	KUNIT_EXPECT_TRUE(test, seen.pending);
+	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, DATA_LEN), DATA_LEN);
+	toy_conn_expect_none(&c);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(st->ack_pending));
+	sk_reset_timer(c.sock->sk, &st->delack_timer, jiffies);
+	toy_delack_wait_idle(&c);
+	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
+
+	half = (READ_ONCE(st->rcv_edge) - c.rcv_nxt) / 2;
+	KUNIT_ASSERT_GT(test, half, (u32)DATA_LEN);
+	toy_delack_send(&c, 0, half + 1, true, &seen);
+	KUNIT_EXPECT_FALSE(test, seen.pending);
+	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
+}
+
+/*
+ * Loss detection never waits for the timer: a segment past a hole is
+ * answered at once (the duplicate ACK), and so is the one that fills it;
+ * so is a FIN.  TOY_QUICKACK, switched on, sends an owed ACK at once.
+ */
+static void toy_stream_delack_at_once(struct kunit *test)
+{
+	struct toy_delack_seen seen;
+	u32 hole = DATA_LEN;
+	struct toy_conn c;
+
+	toy_conn_open(test, &c, 0);
+	KUNIT_ASSERT_EQ(test, toy_conn_quickack(c.sock, 0), 0);
+
+	KUNIT_EXPECT_EQ(test, toy_conn_send(&c, TOY_F_DATA | TOY_F_ACK,
+					    c.rcv_nxt + hole, c.snd_una,
+					    DATA_LEN), NET_RX_SUCCESS);
+	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
+	toy_delack_send(&c, 0, hole, true, &seen);
+	KUNIT_EXPECT_FALSE(test, seen.pending);
+	c.rcv_nxt += DATA_LEN;	/* the segment past the hole, now in order */
+	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
+
+	toy_delack_send(&c, 0, DATA_LEN, true, &seen);
+	KUNIT_EXPECT_TRUE(test, seen.pending);
+	toy_conn_expect_none(&c);
+	KUNIT_ASSERT_EQ(test, toy_conn_quickack(c.sock, 1), 0);
+	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
+
+	KUNIT_ASSERT_EQ(test, toy_conn_quickack(c.sock, 0), 0);
+	toy_delack_send(&c, TOY_F_FIN, DATA_LEN, true, &seen);
+	KUNIT_EXPECT_FALSE(test, seen.pending);
+	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
+	toy_expect_state(test, c.sock, TOY_CLOSE_WAIT);
+}
+
 static struct kunit_case toy_stream_data_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_data_in_order, toy_sides_gen_params),
 	KUNIT_CASE_PARAM(toy_stream_data_duplicate, toy_sides_gen_params),
@@ -447,6 +597,9 @@ static struct kunit_case toy_stream_data_test_cases[] = {
 	KUNIT_CASE_PARAM(toy_stream_nagle, toy_sides_gen_params),
 	KUNIT_CASE(toy_stream_zero_window),
 	KUNIT_CASE(toy_stream_coalesce),
+	KUNIT_CASE_PARAM(toy_stream_delack, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_stream_delack_read, toy_sides_gen_params),
+	KUNIT_CASE_PARAM(toy_stream_delack_at_once, toy_sides_gen_params),
 	{}
 };
 

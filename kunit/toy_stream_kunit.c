@@ -352,8 +352,8 @@ void toy_expect_bytes(struct kunit *test, const u8 *buf, u32 seq,
 	}
 }
 
-/* Inject @f as if the peer had sent it.  Return: the handler's verdict. */
-int toy_conn_inject(struct toy_conn *c, const struct toy_frm *f)
+/* @f as the peer would send it, test-managed until injected. */
+struct sk_buff *toy_conn_frame(struct toy_conn *c, const struct toy_frm *f)
 {
 	struct toy_flow fl = {
 		.saddr	= htonl(LO),
@@ -373,9 +373,13 @@ int toy_conn_inject(struct toy_conn *c, const struct toy_frm *f)
 		KUNIT_ASSERT_NOT_NULL(c->test, payload);
 		toy_fill(payload, f->seq, f->len);
 	}
-	return toy_kunit_inject(c->test,
-				toy_kunit_frame(c->test, &fl, payload, f->len),
-				toy_kunit_dev());
+	return toy_kunit_frame(c->test, &fl, payload, f->len);
+}
+
+/* Inject @f as if the peer had sent it.  Return: the handler's verdict. */
+int toy_conn_inject(struct toy_conn *c, const struct toy_frm *f)
+{
+	return toy_kunit_inject(c->test, toy_conn_frame(c, f), toy_kunit_dev());
 }
 
 int toy_conn_send(struct toy_conn *c, unsigned int flags, u32 seq,
@@ -650,6 +654,13 @@ int toy_conn_nodelay(struct socket *sock, int on)
 				     KERNEL_SOCKPTR(&on), sizeof(on));
 }
 
+/* setsockopt(SOL_TOY, TOY_QUICKACK) */
+int toy_conn_quickack(struct socket *sock, int on)
+{
+	return sock->ops->setsockopt(sock, SOL_TOY, TOY_QUICKACK,
+				     KERNEL_SOCKPTR(&on), sizeof(on));
+}
+
 /**
  * toy_conn_start() - a socket under test, just past the first handshake step
  * @test: the test
@@ -658,7 +669,8 @@ int toy_conn_nodelay(struct socket *sock, int on)
  *	  TOY_SIDE_CHILD: handshake done, accepted: ESTABLISHED.
  * @rcvbuf: SO_RCVBUF to set first, or 0
  *
- * The socket has TOY_NODELAY (a test of Nagle turns it off).
+ * The socket has TOY_NODELAY and TOY_QUICKACK (tests of Nagle and of
+ * delayed ACKs turn them off).
  * The peer advertises PEER_WIN; for a client, a test may set @c->window
  * before toy_conn_establish() to start with another window.
  */
@@ -678,10 +690,12 @@ void toy_conn_start(struct kunit *test, struct toy_conn *c,
 	toy_kunit_mib_read(toy_kunit_tn(), &c->mib);
 
 	sock = toy_test_socket(test);
-	/* One segment per write, as the tests count them: Nagle off (an
-	 * accepted child inherits it from the listener).
+	/* One segment per write and one ACK per segment, as the tests
+	 * count them: Nagle and delayed ACKs off (an accepted child
+	 * inherits both from the listener).
 	 */
 	KUNIT_ASSERT_EQ(test, toy_conn_nodelay(sock, 1), 0);
+	KUNIT_ASSERT_EQ(test, toy_conn_quickack(sock, 1), 0);
 	if (rcvbuf)
 		KUNIT_ASSERT_EQ(test, sock_setsockopt(sock, SOL_SOCKET,
 						      SO_RCVBUF,
@@ -896,6 +910,8 @@ void toy_listen_start(struct kunit *test, struct toy_conn *c, int backlog)
 	c->tap = toy_tap_start(test);
 	c->listener = toy_test_socket(test);
 	c->sock = c->listener;
+	/* Its children acknowledge data at once, as the tests count. */
+	KUNIT_ASSERT_EQ(test, toy_conn_quickack(c->listener, 1), 0);
 	KUNIT_ASSERT_EQ(test, toy_kunit_bind(c->listener, LO, c->port), 0);
 	KUNIT_ASSERT_EQ(test, kernel_listen(c->listener, backlog), 0);
 	toy_assert_state(test, c->listener, TOY_LISTEN);

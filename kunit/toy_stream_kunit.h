@@ -157,6 +157,7 @@ void toy_expect_bytes(struct kunit *test, const u8 *buf, u32 seq,
 		      unsigned int len);
 
 /* The peer's frames, and what the socket sends back */
+struct sk_buff *toy_conn_frame(struct toy_conn *c, const struct toy_frm *f);
 int toy_conn_inject(struct toy_conn *c, const struct toy_frm *f);
 int toy_conn_send(struct toy_conn *c, unsigned int flags, u32 seq, u32 ack,
 		  unsigned int len);
@@ -236,6 +237,7 @@ void toy_conn_data(struct toy_conn *c, unsigned int len);
 
 /* Connections and their states */
 int toy_conn_nodelay(struct socket *sock, int on);
+int toy_conn_quickack(struct socket *sock, int on);
 void toy_conn_start(struct kunit *test, struct toy_conn *c, enum toy_side side,
 		    int rcvbuf);
 void toy_conn_open(struct kunit *test, struct toy_conn *c, int rcvbuf);

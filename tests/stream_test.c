@@ -1730,6 +1730,27 @@ static inline int nodelay_name(const struct fam *f)
 }
 
 /*
+ * With option @opt at @lvl set to 1 on a listener, the socket it accepts
+ * starts with 1, and the client that connected keeps its default 0.
+ */
+static void expect_inherited(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(stream) *self, int lvl, int opt)
+{
+	int l, c, a, v;
+	uint16_t port;
+
+	l = LISTENER(&port, 4);
+	ASSERT_OK(setsockopt_int(l, lvl, opt, 1));
+	c = SOCK();
+	ASSERT_OK(fam_connect(&self->f, c, PEER, port));
+	a = ACCEPT(l);
+	ASSERT_OK(getsockopt_int(a, lvl, opt, &v));
+	ASSERT_EQ(1, v);
+	ASSERT_OK(getsockopt_int(c, lvl, opt, &v));
+	ASSERT_EQ(0, v);
+}
+
+/*
  * TOY_NODELAY is TCP_NODELAY: off by default, any non-zero int turns it
  * on, a value shorter than an int is EINVAL, an unknown option of the
  * level ENOPROTOOPT, a short buffer gets the first bytes, and an accepted
@@ -1738,8 +1759,7 @@ static inline int nodelay_name(const struct fam *f)
 TEST_F_LOCAL(stream, nodelay_option)
 {
 	int lvl = nodelay_level(&self->f), opt = nodelay_name(&self->f);
-	int s = SOCK(), l, c, a, v;
-	uint16_t port;
+	int s = SOCK(), v;
 	socklen_t len;
 	short sh = 1;
 	char b = 0;
@@ -1760,16 +1780,37 @@ TEST_F_LOCAL(stream, nodelay_option)
 	ASSERT_ERRNO(setsockopt(s, lvl, opt, (void *)8, sizeof(int)), EFAULT);
 	ASSERT_ERRNO(setsockopt_int(s, lvl, 9999, 1), ENOPROTOOPT);
 	ASSERT_ERRNO(getsockopt_int(s, lvl, 9999, &v), ENOPROTOOPT);
+	expect_inherited(_metadata, self, lvl, opt);
+}
 
-	l = LISTENER(&port, 4);
-	ASSERT_OK(setsockopt_int(l, lvl, opt, 1));
-	c = SOCK();
-	ASSERT_OK(fam_connect(&self->f, c, PEER, port));
-	a = ACCEPT(l);
-	ASSERT_OK(getsockopt_int(a, lvl, opt, &v));
+/*
+ * TOY_QUICKACK is TCP_QUICKACK's number and values: any non-zero int
+ * turns it on, 0 off, a value shorter than an int is EINVAL.  Unlike
+ * TCP's, which is on until the connection looks interactive and is not
+ * inherited, AF_TOY's is off by default, stays as set, and an accepted
+ * socket inherits its listener's (toy.7).
+ */
+TEST_F_LOCAL(stream, quickack_option)
+{
+	int lvl = nodelay_level(&self->f);
+	int opt = self->f.toy ? TOY_QUICKACK : TCP_QUICKACK;
+	int s = SOCK(), v;
+	short sh = 1;
+
+	ASSERT_OK(setsockopt_int(s, lvl, opt, 7));
+	ASSERT_OK(getsockopt_int(s, lvl, opt, &v));
 	ASSERT_EQ(1, v);
-	ASSERT_OK(getsockopt_int(c, lvl, opt, &v));
+	ASSERT_OK(setsockopt_int(s, lvl, opt, 0));
+	ASSERT_OK(getsockopt_int(s, lvl, opt, &v));
 	ASSERT_EQ(0, v);
+	ASSERT_ERRNO(setsockopt(s, lvl, opt, &sh, sizeof(sh)), EINVAL);
+	ASSERT_ERRNO(setsockopt(s, lvl, opt, (void *)8, sizeof(int)), EFAULT);
+	if (!self->f.toy)
+		return;
+
+	ASSERT_OK(getsockopt_int(SOCK(), lvl, opt, &v));
+	ASSERT_EQ(0, v);
+	expect_inherited(_metadata, self, lvl, opt);
 }
 
 /*

@@ -43,6 +43,12 @@
  */
 #define TOY_NODELAY		1
 
+/* int: 1 acknowledges every segment of data at once; 0 (the default)
+ * may delay an acknowledgment a few ms, as TCP does (RFC 1122 4.2.3.2).
+ * TCP_QUICKACK's number; unlike TCP_QUICKACK, the setting stays.
+ */
+#define TOY_QUICKACK		12
+
 /**
  * struct sockaddr_toy - an AF_TOY socket address (16 bytes, like sockaddr_in)
  * @stoy_family: AF_TOY (or the number the module was loaded with)
