@@ -15,7 +15,11 @@
  *         itself and reads it.
  * stream: a listener, a client connected to it and the accepted socket,
  *         all in this task; once the handshake is over, the client sends
- *         "hello" and the accepted socket reads it.
+ *         "hello" and the accepted socket reads it.  The accepted socket
+ *         has TOY_QUICKACK (from its listener), so that it acknowledges
+ *         the segment at once, as it would a second one, and the trace
+ *         shows the ACK's way back; by default one segment's ACK would
+ *         wait for the delayed-ACK timer, outside the trace.
  *
  * One task does both ends so that the path is the same every run: on a
  * loopback the receive softirq runs in the sender's own context as soon
@@ -115,9 +119,10 @@ static int one_segment(int on)
 {
 	struct sockaddr_toy a;
 	int l = bound(SOCK_STREAM, &a);
-	int c, s;
+	int c, s, one = 1;
 
-	if (l < 0 || listen(l, 1))
+	if (l < 0 || setsockopt(l, SOL_TOY, TOY_QUICKACK, &one, sizeof(one)) ||
+	    listen(l, 1))
 		return fail("listener");
 	c = socket(AF_TOY, SOCK_STREAM, 0);
 	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)))
