@@ -246,17 +246,25 @@ static void toy_stream_timeout(struct sock *sk)
 	toy_stream_arm(sk, st->rto);
 }
 
-/* The timer callback: run the expiry, or leave it to the socket's owner. */
+/*
+ * The timer callback: run the expiry, or leave it to the socket's owner.
+ * Unless the timer was set again between its firing and the lock (from
+ * another CPU): then this expiry is out of date, and the new one will
+ * come, as tcp_write_timer_handler() re-checks icsk_timeout.
+ */
 static void toy_stream_timer(struct timer_list *t)
 {
 	struct toy_stream_sock *st = from_timer(st, t, timer);
 	struct sock *sk = toy_st_sk(st);
 
 	bh_lock_sock(sk);
+	if (timer_pending(&st->timer))
+		goto out;	/* overtaken by a newer expiry */
 	if (!sock_owned_by_user(sk))
 		toy_stream_timeout(sk);
 	else if (!test_and_set_bit(TOY_TIMER_DEFERRED, &st->deferred))
 		sock_hold(sk);	/* dropped by toy_stream_release_cb() */
+out:
 	bh_unlock_sock(sk);
 	sock_put(sk);	/* the reference sk_reset_timer() took */
 }

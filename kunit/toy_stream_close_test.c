@@ -140,6 +140,38 @@ static void toy_stream_active_close(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, toy_conn_read(&c, buf, sizeof(buf)), 0);
 }
 
+/*
+ * An expiry that a re-arm overtook is not acted on.  The callback can
+ * start on one CPU while another sets the timer again (a resent FIN in
+ * TIME_WAIT restarts the wait); it must then leave the socket to the new
+ * expiry, as tcp_write_timer_handler() does when icsk_timeout moved on.
+ * Played here by running the callback by hand while the timer is set.
+ */
+static void toy_stream_timer_overtaken(struct kunit *test)
+{
+	const enum toy_side *side = test->param_value;
+	struct toy_stream_sock *st;
+	struct toy_conn c;
+	struct sock *sk;
+
+	toy_conn_start(test, &c, *side, 0);
+	toy_conn_goto(&c, TOY_TIME_WAIT);
+	sk = c.sock->sk;
+	st = toy_st(sk);
+	lock_sock(sk);
+	sk_reset_timer(sk, &st->timer, jiffies + 100 * HZ);
+	release_sock(sk);
+	sock_hold(sk);	/* the callback drops the reference a firing timer holds */
+	local_bh_disable();	/* timer context, as far as locking goes */
+	st->timer.function(&st->timer);
+	local_bh_enable();
+	toy_expect_state(test, c.sock, TOY_TIME_WAIT);
+	KUNIT_EXPECT_TRUE(test, timer_pending(&st->timer));
+	lock_sock(sk);
+	sk_reset_timer(sk, &st->timer, jiffies + TOY_TEST_TIMEWAIT);
+	release_sock(sk);
+}
+
 /* Simultaneous close: FIN_WAIT1 --FIN--> CLOSING --ACK--> TIME_WAIT. */
 static void toy_stream_simultaneous_close(struct kunit *test)
 {
@@ -378,6 +410,7 @@ static struct kunit_case toy_stream_close_test_cases[] = {
 	KUNIT_CASE(toy_stream_close_unread),
 	KUNIT_CASE(toy_stream_close_orphan),
 	KUNIT_CASE(toy_stream_close_last_ack),
+	KUNIT_CASE_PARAM(toy_stream_timer_overtaken, toy_sides_gen_params),
 	KUNIT_CASE(toy_stream_orphan_data),
 	{}
 };
