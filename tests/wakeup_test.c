@@ -79,6 +79,12 @@ static void wk_pair(struct __test_metadata *_metadata,
 		return;
 	}
 	l = *a;
+	/* The accepted socket acknowledges every segment at once, so that
+	 * when wk_fill() sees EAGAIN every ACK is in: a delayed one, a tick
+	 * later, would free room without any reader and let a send that must
+	 * wait go through.
+	 */
+	ASSERT_OK(setsockopt(l, SOL_TOY, TOY_QUICKACK, &(int){ 1 }, sizeof(int)));
 	ASSERT_OK(listen(l, 4));
 	*b = wk_track(self, fam_socket(&self->f, type));
 	ASSERT_OK(fam_connect(&self->f, *b, INADDR_LOOPBACK, p));
