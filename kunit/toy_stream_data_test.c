@@ -555,15 +555,16 @@ static void toy_stream_delack_read(struct kunit *test)
 /*
  * Loss detection never waits for the timer: a segment past a hole is
  * answered at once (the duplicate ACK), and so is the one that fills it;
- * so is a FIN.  TOY_QUICKACK, switched on, sends an owed ACK at once.
+ * so are data the window cannot take (dropped) and a FIN.  TOY_QUICKACK,
+ * switched on, sends an owed ACK at once.
  */
 static void toy_stream_delack_at_once(struct kunit *test)
 {
 	struct toy_delack_seen seen;
-	u32 hole = DATA_LEN;
+	u32 hole = DATA_LEN, win;
 	struct toy_conn c;
 
-	toy_conn_open(test, &c, 0);
+	toy_conn_open(test, &c, 4096);
 	KUNIT_ASSERT_EQ(test, toy_conn_quickack(c.sock, 0), 0);
 
 	KUNIT_EXPECT_EQ(test, toy_conn_send(&c, TOY_F_DATA | TOY_F_ACK,
@@ -582,6 +583,13 @@ static void toy_stream_delack_at_once(struct kunit *test)
 	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
 
 	KUNIT_ASSERT_EQ(test, toy_conn_quickack(c.sock, 0), 0);
+	win = READ_ONCE(toy_st(c.sock->sk)->rcv_edge) - c.rcv_nxt;
+	KUNIT_ASSERT_LT(test, win, (u32)TOY_MAX_PAYLOAD);
+	KUNIT_EXPECT_EQ(test, toy_conn_send(&c, TOY_F_DATA | TOY_F_ACK,
+					    c.rcv_nxt, c.snd_una, win + 1),
+			NET_RX_SUCCESS);
+	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
+
 	toy_delack_send(&c, TOY_F_FIN, DATA_LEN, true, &seen);
 	KUNIT_EXPECT_FALSE(test, seen.pending);
 	toy_conn_expect(&c, TOY_F_ACK, c.snd_nxt, c.rcv_nxt, NULL);
