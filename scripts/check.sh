@@ -352,19 +352,51 @@ recap() {
 		grep -aq "KERNEL LOG CHECK FAILED" "$f" &&
 			grep -a -B 10 -m 1 '^  >> ' "$f" | sed "s|^|# $f: |" &&
 			grep -a '^  >> ' "$f" | head -n 8 | sed "s|^|# $f: |"
-		recap_panic "${f%.out}"
+		recap_serial "${f%.out}"
+		recap_timeout "$f"
 	done
 }
 
-# A guest that panicked: what oopsed and where, from its serial log.  vm.sh
-# printed the log's last lines with the suite, far above this recap, and a
-# reader who sees only the end of the output (as CI shows it) would
-# otherwise learn no more than "Fatal exception in interrupt".
-recap_panic() {	# recap_panic SERIAL-LOG
-	[ -f "$1" ] && grep -aq 'Kernel panic' "$1" || return 0
-	tr -d '\r' <"$1" | grep -aE 'BUG:|Oops:|general protection|RIP:|Comm:|Kernel panic' |
-		head -n 8 | sed "s|^|# $1: |"
-	tr -d '\r' <"$1" | grep -a -A 16 -m 1 'Call Trace:' | sed "s|^|# $1: |"
+# A guest command that ran out of time: which suite was running, its last
+# lines, and the tasks the guest's watchdog found blocked (sysrq-w, in the
+# kernel log vm.sh printed); or, if the whole guest stopped answering, the
+# serial log's last lines.  Without them a reader of the end of the
+# output learns only "no summary line (exit 124)".
+recap_timeout() {	# recap_timeout OUTPUT
+	local at
+
+	at=$(grep -anE -m 1 'af_toy-vm: command timed out|vm.sh: TIMEOUT: QEMU killed' "$1" |
+		cut -d: -f1)
+	[ -n "$at" ] || return 0
+	head -n "$at" "$1" | tr -d '\r' | grep -a '^# ==== ' | tail -n 1 |
+		sed "s|^|# $1: running: |"
+	if sed -n "${at}p" "$1" | grep -q 'QEMU killed'; then
+		# The guest stopped answering: vm.sh printed the serial
+		# log's last lines.
+		tail -n "+$at" "$1" | head -n 51 | tail -n 25 | sed "s|^|# $1: |"
+		return 0
+	fi
+	head -n "$at" "$1" | tr -d '\r' | tail -n 13 | sed "s|^|# $1: |"
+	tr -d '\r' <"$1" | sed 's/^\[ *[0-9.]*\] //' |
+		awk '/Show Blocked State/ { if (n) exit; on = 1 }	# the first with tasks
+		     on && /^task:|^ *[a-z_0-9.]+\+0x/ { print; if (++n == 40) exit }' |
+		sed "s|^|# $1: blocked: |"
+	return 0
+}
+
+# A guest that panicked or wedged: what the kernel reported and where,
+# from its serial log (vm.sh keeps it when a run fails).  vm.sh printed
+# the log's last lines with the suite, far above this recap, and a reader
+# who sees only the end of the output (as CI shows it) would otherwise
+# learn no more than "Fatal exception in interrupt", or nothing at all
+# from a guest whose CPUs stopped answering.
+recap_serial() {	# recap_serial SERIAL-LOG
+	local reports='BUG:|Oops:|general protection|Kernel panic|soft lockup|hard LOCKUP|rcu: INFO|self-detected stall|blocked for more than|unregister_netdevice: waiting for'
+
+	[ -f "$1" ] && grep -aqE "$reports" "$1" || return 0
+	tr -d '\r' <"$1" | grep -aE "$reports" | head -n 8 | sed "s|^|# $1: |"
+	echo "# $1: the first of them, and what followed it:"
+	tr -d '\r' <"$1" | grep -a -A 24 -m 1 -E "$reports" | sed "s|^|# $1: |"
 	return 0
 }
 

@@ -70,7 +70,8 @@
 # the guest's whole kernel log is printed between
 # "==== af_toy-vm ... kernel-log begin/end ====" markers and checked for
 # BUG/WARNING/Oops/KASAN/UBSAN/kmemleak/lockdep/refcount/hung-task/list
-# corruption reports.
+# corruption reports, and a device whose unregistration waits for a
+# reference nobody drops.
 #
 # Cached (rebuilt when stale) under ${XDG_CACHE_HOME:-~/.cache}/af_toy/vm/:
 # the busybox initramfs per kernel and, for compressed kernels with
@@ -100,7 +101,7 @@ GUEST_INIT=$SCRIPT_DIR/guest/guest-init.sh
 CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/af_toy/vm
 
 # Kernel-log lines that make a run fail ...
-BAD_LOG_RE='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|unreferenced object|refcount_t:|possible recursive locking|possible circular locking|inconsistent lock state|INFO: task .* blocked|general protection fault|Call Trace|list_add corruption|list_del corruption'
+BAD_LOG_RE='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|unreferenced object|refcount_t:|possible recursive locking|possible circular locking|inconsistent lock state|INFO: task .* blocked|general protection fault|Call Trace|list_add corruption|list_del corruption|unregister_netdevice: waiting for'
 # ... unless they are one of these known-benign lines (keep this narrow).
 BENIGN_LOG_RE='kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started|Command line: |Kernel command line: '
 # A suite that makes the kernel print plain stack dumps on purpose writes

@@ -30,7 +30,8 @@
 #
 # On a timeout the command's process group gets SIGTERM first and
 # $GRACE seconds to report (scripts/guest/run-in-guest.sh prints its summary),
-# then SIGKILL.
+# then SIGKILL; then the tasks still blocked are dumped (sysrq-w) to the
+# kernel log.
 #
 # Markers (NONCE comes from af_toy.nonce= so that output cannot fake them):
 #   ==== af_toy-vm NONCE kernel-log begin ====
@@ -311,8 +312,7 @@ stage2() {
 			sleep $budget
 			: >"$timed_out"
 			echo
-			echo "af_toy-vm: command timed out after ${budget}s in the guest; blocked tasks:"
-			echo w >/proc/sysrq-trigger 2>/dev/null
+			echo "af_toy-vm: command timed out after ${budget}s in the guest"
 			# TERM first: the command may still report what it has
 			# (scripts/guest/run-in-guest.sh prints its summary
 			# line).
@@ -323,6 +323,12 @@ stage2() {
 				n=$((n + 1))
 			done
 			kill -s KILL -$cmd 2>/dev/null
+			# Then what is stuck in the kernel (uninterruptible
+			# tasks outlive SIGKILL): after the command's last
+			# words, so that the dump does not cut through them on
+			# the console.
+			echo "af_toy-vm: blocked tasks (sysrq-w):"
+			echo w >/proc/sysrq-trigger 2>/dev/null
 		) &
 		wd=$!
 	fi
