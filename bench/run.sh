@@ -25,6 +25,10 @@
 # (rates per wall-clock second, noisy), BENCH_KVM=1 with --kvm; BENCH_TIMEOUT
 # (seconds, default 1800); BENCH_REPORT_ONLY=1 redoes the table and plot
 # from build/bench/results.csv.
+#
+# BENCH_PROFILE="dgram:64 stream:65536" profiles instead: in the same
+# kind of VM, perf's top symbols for AF_TOY and its peers on each workload
+# (scripts/guest/profile-guest.sh), in build/bench/profile.txt.
 # The defaults take about 9 minutes (-icount, one guest CPU, 6.1; the link
 # rows included).
 set -euo pipefail
@@ -74,6 +78,12 @@ if [[ ${BENCH_REPORT_ONLY:-0} != 1 ]]; then
 		esac
 	done < <(env)
 
+	if [[ -n ${BENCH_PROFILE:-} ]]; then
+		scripts/vm.sh --kernel "$rel" --module "$ko" --timeout "${BENCH_TIMEOUT:-1800}" \
+			"${vmargs[@]}" "${envs[@]}" -- scripts/guest/profile-guest.sh |
+			tee "$out/profile.txt"
+		exit "${PIPESTATUS[0]}"
+	fi
 	echo "run.sh: booting $rel ($accel) with $ko; the guest's console follows" >&2
 	set +e
 	scripts/vm.sh --kernel "$rel" --module "$ko" --timeout "${BENCH_TIMEOUT:-1800}" \
