@@ -154,14 +154,14 @@ void toy_stream_time_wait(struct sock *sk)
  * server, it asks again: it resends its SYN.  The listener answers that
  * with SYN+ACK (and the ACK to that creates the child), and an existing
  * child answers it with a challenge ACK; either way the client then
- * hears.  After TOY_MAX_RETRIES it stops asking, and stays connected.
+ * hears.  After TOY_SYN_RETRIES it stops asking, and stays connected.
  * Returns whether it asked; the timer then backs off as for any resend.
  */
 static bool toy_stream_confirm(struct sock *sk)
 {
 	struct toy_stream_sock *st = toy_st(sk);
 
-	if (++st->retries > TOY_MAX_RETRIES) {
+	if (++st->retries > TOY_SYN_RETRIES) {
 		st->heard = true;
 		return false;
 	}
@@ -187,7 +187,7 @@ static void toy_stream_timeout(struct sock *sk)
 			toy_stream_fail(sk, EHOSTUNREACH);
 			return;
 		}
-		if (++st->retries > TOY_MAX_RETRIES) {
+		if (++st->retries > TOY_SYN_RETRIES) {
 			toy_stream_fail(sk, ETIMEDOUT);
 			return;
 		}

@@ -145,12 +145,22 @@ void toy_stream_set_state(struct sock *sk, int state);
  * retransmission can only be repaired by the timer, so on a lossy link
  * the floor is what sets the pace.  A spurious expiry costs one resent
  * segment.  The maximum is short because a toy never crosses a slow
- * path; 15 expiries still take ~25 s.
+ * path.
+ *
+ * How many expiries without progress before giving up.  A SYN: 15, as
+ * TCP's tcp_syn_retries (6, from a 1 s timeout) gives about two minutes.
+ * Data: enough for RFC 1122's R2 of at least 100 s (4.2.3.5) even from
+ * the 20 ms floor: 7 doublings to the 2 s cap, then 49 at the cap.  TCP's
+ * 15 take about 15 minutes with its 120 s cap; 15 of ours took 25 s, and
+ * on a link that loses 30% each way, where a resend and its ACK both get
+ * through half the time, 15 misses in a row (0.51^15) ended about one
+ * 64 MiB seqpacket transfer in ten that was still alive.
  */
 #define TOY_RTO_INIT		(HZ / 5)
 #define TOY_RTO_MIN		max(HZ / 50, 2)
 #define TOY_RTO_MAX		(2 * HZ)
-#define TOY_MAX_RETRIES		15
+#define TOY_SYN_RETRIES		15
+#define TOY_MAX_RETRIES		55
 #define TOY_REORDERING		3	/* duplicate ACKs that mean a loss */
 #define TOY_MAX_REORDERING	64
 #define TOY_TIMEWAIT_LEN	(HZ / 2)	/* short: a toy has no stray routes */

@@ -630,7 +630,7 @@ static void toy_loss_expire(struct toy_conn *c, unsigned int n)
 }
 
 /*
- * A SYN nobody answers is sent TOY_MAX_RETRIES times more, then connect()
+ * A SYN nobody answers is sent TOY_SYN_RETRIES times more, then connect()
  * fails with ETIMEDOUT, as TCP's after tcp_syn_retries.
  */
 static void toy_loss_syn_gives_up(struct kunit *test)
@@ -638,7 +638,7 @@ static void toy_loss_syn_gives_up(struct kunit *test)
 	struct toy_conn c;
 
 	toy_conn_start(test, &c, TOY_SIDE_CLIENT, 0);
-	toy_loss_expire(&c, TOY_MAX_RETRIES);
+	toy_loss_expire(&c, TOY_SYN_RETRIES);
 	toy_expect_state(test, c.sock, TOY_SYN_SENT);
 	toy_loss_expire(&c, 1);
 	toy_expect_state(test, c.sock, TOY_CLOSE);
@@ -647,7 +647,7 @@ static void toy_loss_syn_gives_up(struct kunit *test)
 
 /*
  * A client that never hears from the server after its handshake stops
- * asking after TOY_MAX_RETRIES SYNs, and stays connected: the server may
+ * asking after TOY_SYN_RETRIES SYNs, and stays connected: the server may
  * still speak, or the client's data will tell it.
  */
 static void toy_loss_confirm_gives_up(struct kunit *test)
@@ -658,11 +658,45 @@ static void toy_loss_confirm_gives_up(struct kunit *test)
 	toy_conn_start(test, &c, TOY_SIDE_CLIENT, 0);
 	toy_conn_establish(&c);
 	c.confirm_ok = true;
-	toy_loss_expire(&c, TOY_MAX_RETRIES + 1);
+	toy_loss_expire(&c, TOY_SYN_RETRIES + 1);
 	toy_snap(c.sock, &s);
 	KUNIT_EXPECT_TRUE(test, s.heard);
 	KUNIT_EXPECT_FALSE(test, s.timer);
 	toy_expect_state(test, c.sock, TOY_ESTABLISHED);
+}
+
+/*
+ * Data nobody acknowledges is resent for at least 100 s (RFC 1122's R2),
+ * then the connection gives up with ETIMEDOUT: TOY_MAX_RETRIES expiries
+ * pass with it still established, and the timeouts it backed off
+ * through, the next one's included, add up to 100 s or more.
+ */
+static void toy_loss_data_gives_up(struct kunit *test)
+{
+	unsigned long waited = 0;
+	struct toy_conn c;
+	struct toy_seg seg;
+	struct toy_snap s;
+	unsigned int i;
+
+	toy_loss_in_flight(test, &c, 1);
+	c.rexmit_ok = true;
+	for (i = 0; i < TOY_MAX_RETRIES; i++) {
+		toy_snap(c.sock, &s);
+		waited += s.rto;
+		toy_loss_expire(&c, 1);
+		while (toy_conn_pop(&c, &seg))
+			;	/* the resends */
+	}
+	toy_expect_state(test, c.sock, TOY_ESTABLISHED);
+	toy_snap(c.sock, &s);
+	waited += s.rto;
+	KUNIT_EXPECT_GE(test, waited, 100UL * HZ);
+	toy_loss_expire(&c, 1);
+	toy_expect_state(test, c.sock, TOY_CLOSE);
+	KUNIT_EXPECT_EQ(test, sock_error(c.sock->sk), -ETIMEDOUT);
+	while (toy_conn_pop(&c, &seg))
+		;	/* the RST */
 }
 
 /* ---- sending: clones of segments in flight (A1) ------------------------- */
@@ -963,6 +997,7 @@ static struct kunit_case toy_stream_loss_test_cases[] = {
 	KUNIT_CASE(toy_loss_clone_split),
 	KUNIT_CASE(toy_loss_confirm),
 	KUNIT_CASE(toy_loss_syn_gives_up),
+	KUNIT_CASE_PARAM(toy_loss_data_gives_up, toy_sides_gen_params),
 	KUNIT_CASE(toy_loss_confirm_gives_up),
 	KUNIT_CASE(toy_loss_listen_late),
 	{}

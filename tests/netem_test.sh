@@ -236,8 +236,11 @@ xfer() {
 	local type=$1 fam=$2 mib=$3 dev=$4 qd csum hdr rxd bl wd
 
 	snap "$TMP/before" "$dev"
+	# A stall may rightly last until the connection gives up itself,
+	# 100 s or more (RFC 1122's R2, TOY_MAX_RETRIES): toy_xfer's own
+	# stall limit (30 s by default) waits longer than that.
 	LINE=$(timeout -k 10 $((XFER_TIMEOUT + 60)) "$XFER" -t "$type" \
-		-f "$fam" -m "$mib" -T "$XFER_TIMEOUT" 2>"$TMP/xfer.err")
+		-f "$fam" -m "$mib" -T "$XFER_TIMEOUT" -S 150 2>"$TMP/xfer.err")
 	RC=$?
 	snap "$TMP/after" "$dev"
 	[ -s "$TMP/xfer.err" ] && sed 's/^/# stderr: /' "$TMP/xfer.err"
