@@ -147,8 +147,9 @@ void toy_stream_set_state(struct sock *sk, int state);
  * segment.  The maximum is short because a toy never crosses a slow
  * path.
  *
- * How many expiries without progress before giving up.  A SYN: 15, as
- * TCP's tcp_syn_retries (6, from a 1 s timeout) gives about two minutes.
+ * How many expiries without progress before giving up.  A SYN: 15,
+ * about 27 s (TCP's tcp_syn_retries, 6 from a 1 s timeout, about two
+ * minutes).
  * Data: enough for RFC 1122's R2 of at least 100 s (4.2.3.5) even from
  * the 20 ms floor: 7 doublings to the 2 s cap, then 49 at the cap.  TCP's
  * 15 take about 15 minutes with its 120 s cap; 15 of ours took 25 s, and
